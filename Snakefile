@@ -1,0 +1,26 @@
+# Malayalam Data Foundry: raw → silver → gold (→ models → deploy) for a Malayalam IVR.
+# Rules only declare files; the logic lives in the importable `foundry` package.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/ingest.smk"
+include: "rules/standardize.smk"
+include: "rules/allocate.smk"
+
+
+localrules:
+    all,
+    gold,
+    validate,
+
+
+rule all:
+    default_target: True
+    input:
+        paths.GOLD,

@@ -1,0 +1,162 @@
+"""Config access: load, validate against config/schema.json, fill defaults, answer questions.
+
+Validation happens before any job runs (Snakefile calls ``validate`` at parse time), and every
+error names the offending key path so a user knows exactly what to edit.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from foundry import paths
+
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "config" / "schema.json"
+ENGINE_COLUMNS = {
+    "stt": ("audio", "text"),
+    "dialect": ("audio", "label"),
+    "intent": ("text", "label"),
+    "sentiment": ("text", "label"),
+    "text": ("text",),
+    "translation": ("audio", "text", "translation"),
+    "tts": ("audio", "text"),
+}
+
+
+class ConfigError(ValueError):
+    """The config is wrong; the message names the key and what to do."""
+
+
+def _schema() -> dict[str, Any]:
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+def _key_path(parts: Any) -> str:
+    return ".".join(str(p) for p in parts) or "<top level>"
+
+
+def _fill_defaults(schema: dict[str, Any], data: dict[str, Any], root: dict[str, Any]) -> None:
+    for key, sub in schema.get("properties", {}).items():
+        if "$ref" in sub:
+            sub = root["$defs"][sub["$ref"].split("/")[-1]]
+        if key not in data and "default" in sub:
+            data[key] = copy.deepcopy(sub["default"])
+        if key not in data and sub.get("type") == "object" and "properties" in sub:
+            data[key] = {}
+        if isinstance(data.get(key), dict):
+            _fill_defaults(sub, data[key], root)
+    extra = schema.get("additionalProperties")
+    if isinstance(extra, dict):
+        if "$ref" in extra:
+            extra = root["$defs"][extra["$ref"].split("/")[-1]]
+        for key, value in data.items():
+            if key not in schema.get("properties", {}) and isinstance(value, dict):
+                _fill_defaults(extra, value, root)
+
+
+def validate(raw: dict[str, Any]) -> dict[str, Any]:
+    """Return a validated copy of ``raw`` with defaults filled in, or raise ConfigError."""
+    import jsonschema
+
+    schema = _schema()
+    data = copy.deepcopy(dict(raw))
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        lines = []
+        for err in errors[:10]:
+            where = _key_path(err.absolute_path)
+            msg = err.message
+            if err.validator == "additionalProperties":
+                allowed = sorted(err.schema.get("properties", {}))
+                msg += f"; allowed keys here: {', '.join(allowed)}"
+            elif err.validator == "oneOf" and err.absolute_path and err.absolute_path[0] == "datasets":
+                msg = "a dataset needs exactly one of 'hub:' (a Hub repo id) or 'path:' (a local folder)"
+            lines.append(f"config key '{where}': {msg}")
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines))
+    _fill_defaults(schema, data, schema)
+    _check_semantics(data)
+    return data
+
+
+def _check_semantics(cfg: dict[str, Any]) -> None:
+    ratios = cfg["splits"].get("ratios", {"train": 0.8, "dev": 0.1, "test": 0.1})
+    cfg["splits"]["ratios"] = ratios
+    total = sum(ratios.values())
+    if abs(total - 1.0) > 1e-6:
+        raise ConfigError(f"config key 'splits.ratios': train+dev+test must sum to 1, got {total:g}")
+    if cfg["audio"]["min_duration"] >= cfg["audio"]["max_duration"]:
+        raise ConfigError("config key 'audio.min_duration': must be below audio.max_duration")
+    for name, ds in cfg["datasets"].items():
+        for engine in ds["engines"]:
+            missing = [c for c in ENGINE_COLUMNS[engine] if c not in ds["columns"]]
+            if missing:
+                raise ConfigError(
+                    f"config key 'datasets.{name}.columns': engine '{engine}' needs column "
+                    f"mapping(s) {missing}; map the dataset's own column names, e.g. "
+                    f"columns: {{{missing[0]}: <column in the dataset>}}"
+                )
+        if "dialect" in ds["engines"] and not cfg.get("dialect_map"):
+            raise ConfigError(
+                f"config key 'dialect_map': dataset '{name}' feeds the dialect engine, so map "
+                "each region (Travancore, Malabar, Cochin) to the labels found in the data"
+            )
+
+
+def load(path: str | Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Load a YAML config file and validate it."""
+    p = Path(path)
+    try:
+        raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"config file {p} does not exist") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config file {p} is not valid YAML: {exc}") from None
+    if overrides:
+        raw.update(overrides)
+    return validate(raw)
+
+
+@dataclass(frozen=True)
+class View:
+    """Read-only questions about a validated config (what Snakemake rules and steps ask)."""
+
+    cfg: dict[str, Any]
+
+    @property
+    def datasets(self) -> list[str]:
+        return sorted(self.cfg["datasets"])
+
+    def dataset(self, name: str) -> dict[str, Any]:
+        try:
+            return self.cfg["datasets"][name]
+        except KeyError:
+            raise ConfigError(
+                f"dataset '{name}' is not in config 'datasets:' (known: {', '.join(self.datasets)})"
+            ) from None
+
+    def shards(self, name: str) -> int:
+        return int(self.dataset(name).get("shards", self.cfg["default_shards"]))
+
+    def shard_ids(self, name: str) -> list[int]:
+        return list(range(self.shards(name)))
+
+    @property
+    def engines(self) -> list[str]:
+        """Engines fed by at least one dataset, in the canonical order."""
+        used = {e for ds in self.cfg["datasets"].values() for e in ds["engines"]}
+        return [e for e in paths.ENGINES if e in used]
+
+    def engine_datasets(self, engine: str) -> list[str]:
+        return [d for d in self.datasets if engine in self.cfg["datasets"][d]["engines"]]
+
+    def engine_settings(self, engine: str) -> dict[str, Any]:
+        return dict(self.cfg.get("engines", {}).get(engine, {}))
+
+    def is_audio(self, name: str) -> bool:
+        return "audio" in self.dataset(name)["columns"]

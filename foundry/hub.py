@@ -1,0 +1,325 @@
+"""Phase 1: fetch a dataset at a pinned revision into raw/<ds>/ and describe it in a manifest.
+
+The manifest is written last and atomically, so its presence means the files beside it are
+complete and verified. Transient network faults retry with backoff; permanent ones (gated,
+missing, wrong revision) fail at once with a message saying what to do. The token comes from
+HF_TOKEN via huggingface_hub and is never written or logged.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import logging
+import os
+import random
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from foundry import __version__, paths
+from foundry.atomic import atomic_dir, sha256_file, write_json
+
+log = logging.getLogger("foundry.hub")
+T = TypeVar("T")
+PARQUET_BRANCH = "refs/convert/parquet"
+
+
+class IngestError(RuntimeError):
+    """A dataset could not be fetched; the message says what to do."""
+
+
+class PermanentHubError(IngestError):
+    """Retrying will not help (401/403/404, bad revision, gated repo)."""
+
+
+class TransientHubError(IngestError):
+    """Worth retrying (timeout, reset, 5xx, 429, truncated or corrupt download)."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def tool_versions() -> dict[str, str]:
+    import huggingface_hub
+    import numpy
+    import pyarrow
+    import soundfile
+    import soxr
+
+    return {
+        "foundry": __version__,
+        "huggingface_hub": huggingface_hub.__version__,
+        "numpy": numpy.__version__,
+        "pyarrow": pyarrow.__version__,
+        "soundfile": soundfile.__version__,
+        "soxr": soxr.__version__,
+    }
+
+
+def _status(exc: BaseException) -> int | None:
+    response = getattr(exc, "response", None)
+    return getattr(response, "status_code", None)
+
+
+def classify(exc: BaseException, ds: str, repo: str, revision: str) -> IngestError:
+    """Turn a library/network exception into a permanent or transient error a person can act on."""
+    from huggingface_hub import errors
+
+    if isinstance(exc, IngestError):
+        return exc
+    status = _status(exc)
+    if isinstance(exc, errors.GatedRepoError) or status in (401, 403):
+        return PermanentHubError(
+            f"dataset '{ds}': access to {repo} was refused (HTTP {status}). It is gated or "
+            "private: accept its terms on the Hub with your account, then export HF_TOKEN=<a "
+            "read token> and rerun. Nothing was downloaded."
+        )
+    if isinstance(exc, errors.RevisionNotFoundError):
+        return PermanentHubError(
+            f"dataset '{ds}': revision '{revision}' does not exist in {repo}. Fix "
+            f"datasets.{ds}.revision (a branch, tag or full commit sha) or run `foundry refresh`."
+        )
+    if isinstance(exc, errors.RepositoryNotFoundError | errors.RemoteEntryNotFoundError) or (
+        status == 404
+    ):
+        return PermanentHubError(
+            f"dataset '{ds}': {repo} (revision '{revision}') was not found on the Hub (HTTP 404). "
+            f"Check datasets.{ds}.hub for typos; if it is private, export HF_TOKEN."
+        )
+    retry_after = None
+    response = getattr(exc, "response", None)
+    if response is not None:
+        value = response.headers.get("Retry-After") if hasattr(response, "headers") else None
+        try:
+            retry_after = float(value) if value is not None else None
+        except ValueError:
+            retry_after = None
+    what = f"HTTP {status}" if status else type(exc).__name__
+    return TransientHubError(
+        f"dataset '{ds}': transient failure talking to the Hub for {repo} ({what}: {exc})",
+        retry_after=retry_after,
+    )
+
+
+def with_retries(
+    fn: Callable[[], T],
+    *,
+    what: Callable[[BaseException], IngestError],
+    max_retries: int,
+    backoff: float,
+    max_backoff: float,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """Call ``fn``; retry transient failures with capped exponential backoff and jitter."""
+    attempt = 0
+    while True:
+        try:
+            return fn()
+        except Exception as exc:  # noqa: BLE001 - classified just below
+            err = what(exc)
+            if isinstance(err, PermanentHubError) or attempt >= max_retries:
+                if isinstance(err, TransientHubError):
+                    raise TransientHubError(
+                        f"{err} — gave up after {attempt + 1} attempts; rerun the workflow to "
+                        "resume (finished files are kept in the Hugging Face cache)."
+                    ) from exc
+                raise err from exc
+            delay = min(max_backoff, backoff * (2**attempt)) * (0.5 + random.random() / 2)
+            if isinstance(err, TransientHubError) and err.retry_after is not None:
+                delay = min(max(delay, err.retry_after), max_backoff)
+            attempt += 1
+            log.warning("%s; retry %d/%d in %.1fs", err, attempt, max_retries, delay)
+            sleep(delay)
+
+
+def _select(files: list[str], pattern: str) -> list[str]:
+    keep = [f for f in files if fnmatch.fnmatch(f, pattern) or f == "README.md"]
+    return sorted(keep)
+
+
+def _git_head(path: Path) -> str | None:
+    if not (path / ".git").exists():
+        return None
+    out = subprocess.run(
+        ["git", "-C", str(path), "rev-parse", "HEAD"], capture_output=True, text=True, check=False
+    )
+    return out.stdout.strip() or None
+
+
+def local_files(path: str | Path, pattern: str) -> list[str]:
+    """Files of a local Hub-layout folder that ingest copies (relative, sorted)."""
+    root = Path(path)
+    if not root.is_dir():
+        raise IngestError(f"local dataset folder {root} does not exist")
+    rel = [
+        p.relative_to(root).as_posix()
+        for p in root.rglob("*")
+        if p.is_file() and ".git" not in p.relative_to(root).parts
+    ]
+    return _select(rel, pattern)
+
+
+def _describe(root: Path, files: list[str]) -> list[dict[str, Any]]:
+    return [{"path": f, "size": (root / f).stat().st_size, "sha256": sha256_file(root / f)} for f in files]
+
+
+def _tree_hash(entries: list[dict[str, Any]]) -> str:
+    h = hashlib.sha256()
+    for e in entries:
+        h.update(f"{e['path']}\0{e['sha256']}\n".encode())
+    return h.hexdigest()
+
+
+def ingest_local(ds: str, spec: dict[str, Any], out_dir: str | Path) -> dict[str, Any]:
+    """Copy a local Hub-layout folder into raw/<ds>/files and return its manifest."""
+    src = Path(spec["path"])
+    files = local_files(src, spec.get("data_files", "**/*.parquet"))
+    if not any(f.endswith(".parquet") for f in files):
+        raise IngestError(
+            f"dataset '{ds}': no parquet files matching '{spec.get('data_files')}' under {src}; "
+            f"set datasets.{ds}.data_files"
+        )
+    target = Path(out_dir) / "files"
+    with atomic_dir(target) as tmp:
+        for f in files:
+            (tmp / f).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src / f, tmp / f)
+    entries = _describe(target, files)
+    head = _git_head(src)
+    return {
+        "dataset": ds,
+        "source": {"type": "path", "path": str(spec["path"])},
+        "requested_revision": "local",
+        "resolved_revision": head or "tree-" + _tree_hash(entries),
+        "data_files": spec.get("data_files", "**/*.parquet"),
+        "files": entries,
+        "tools": tool_versions(),
+    }
+
+
+def resolve_revision(
+    repo: str, revision: str, *, ds: str = "?", timeout: float = 30.0
+) -> tuple[str, list[Any]]:
+    """Ask the Hub which commit ``revision`` points at; returns (sha, siblings with metadata)."""
+    from huggingface_hub import HfApi
+
+    info = HfApi().dataset_info(repo, revision=revision, timeout=timeout, files_metadata=True)
+    if not info.sha:
+        raise TransientHubError(f"dataset '{ds}': the Hub returned no commit sha for {repo}@{revision}")
+    return info.sha, list(info.siblings or [])
+
+
+def ingest_hub(ds: str, spec: dict[str, Any], out_dir: str | Path, hub_cfg: dict[str, Any]) -> dict[str, Any]:
+    """Download ``spec['hub']`` at its pinned revision, verify every file, return the manifest."""
+    from huggingface_hub import snapshot_download
+
+    repo, requested = spec["hub"], spec.get("revision", "main")
+    pattern = spec.get("data_files", "**/*.parquet")
+    retry = {
+        "max_retries": int(hub_cfg.get("max_retries", 5)),
+        "backoff": float(hub_cfg.get("backoff_seconds", 2.0)),
+        "max_backoff": float(hub_cfg.get("max_backoff_seconds", 60.0)),
+    }
+    timeout = float(hub_cfg.get("timeout_seconds", 30.0))
+
+    def classify_here(exc: BaseException) -> IngestError:
+        return classify(exc, ds, repo, requested)
+
+    sha, siblings = with_retries(
+        lambda: resolve_revision(repo, requested, ds=ds, timeout=timeout), what=classify_here, **retry
+    )
+    names = sorted(s.rfilename for s in siblings)
+    via = requested
+    if not any(fnmatch.fnmatch(n, pattern) for n in names):
+        scripts = [n for n in names if n.endswith(".py") and "/" not in n]
+        if not scripts:
+            raise PermanentHubError(
+                f"dataset '{ds}': {repo}@{requested} has no files matching '{pattern}' "
+                f"(it has: {', '.join(names[:12]) or 'nothing'}). Set datasets.{ds}.data_files."
+            )
+        log.info("%s: only a loading script (%s); reading %s", ds, scripts[0], PARQUET_BRANCH)
+        via = PARQUET_BRANCH
+        sha, siblings = with_retries(
+            lambda: resolve_revision(repo, PARQUET_BRANCH, ds=ds, timeout=timeout),
+            what=classify_here,
+            **retry,
+        )
+        names = sorted(s.rfilename for s in siblings)
+    files = _select(names, pattern)
+    expected = {}
+    for s in siblings:
+        lfs = getattr(s, "lfs", None)
+        if s.rfilename in files and lfs is not None:
+            expected[s.rfilename] = (getattr(lfs, "sha256", None), getattr(lfs, "size", None))
+
+    def download() -> Path:
+        snap = Path(
+            snapshot_download(
+                repo,
+                repo_type="dataset",
+                revision=sha,
+                allow_patterns=files,
+                etag_timeout=timeout,
+                max_workers=4,
+            )
+        )
+        for f in files:
+            p = snap / f
+            if not p.is_file():
+                raise TransientHubError(f"dataset '{ds}': {f} missing after download of {repo}@{sha}")
+            want_sha, want_size = expected.get(f, (None, None))
+            if want_size is not None and p.stat().st_size != want_size:
+                _evict(p)
+                raise TransientHubError(
+                    f"dataset '{ds}': {f} is {p.stat().st_size} bytes, the Hub says {want_size}"
+                )
+            if want_sha and sha256_file(p) != want_sha:
+                _evict(p)
+                raise TransientHubError(f"dataset '{ds}': {f} failed its sha256 check; refetching")
+        return snap
+
+    snap = with_retries(download, what=classify_here, **retry)
+    target = Path(out_dir) / "files"
+    with atomic_dir(target) as tmp:
+        for f in files:
+            (tmp / f).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(snap / f, tmp / f)
+    return {
+        "dataset": ds,
+        "source": {"type": "hub", "repo": repo, "via": via},
+        "requested_revision": requested,
+        "resolved_revision": sha,
+        "data_files": pattern,
+        "files": _describe(target, files),
+        "tools": tool_versions(),
+    }
+
+
+def _evict(p: Path) -> None:
+    """Drop a corrupt cached file (and its blob) so the next attempt downloads it again."""
+    real = p.resolve()
+    for q in (p, real):
+        try:
+            os.unlink(q)
+        except FileNotFoundError:
+            pass
+
+
+def ingest(ds: str, spec: dict[str, Any], hub_cfg: dict[str, Any], revision: str | None = None) -> Path:
+    """Run phase 1 for one dataset; the manifest appears only after everything is verified."""
+    out_dir = Path(paths.raw_dir(ds))
+    if "path" in spec:
+        manifest = ingest_local(ds, spec, out_dir)
+    else:
+        spec = dict(spec)
+        if revision:
+            spec["revision"] = revision
+        manifest = ingest_hub(ds, spec, out_dir, hub_cfg)
+    target = Path(paths.raw_manifest(ds))
+    write_json(target, manifest)
+    return target

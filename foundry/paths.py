@@ -1,0 +1,101 @@
+"""The one place that knows where files live. Rules, modules and tests all ask here."""
+
+from __future__ import annotations
+
+SPLITS = ("train", "dev", "test")
+ENGINES = ("stt", "dialect", "intent", "text", "sentiment", "translation", "tts")
+AUDIO_ENGINES = ("stt", "dialect", "translation", "tts")
+
+
+def raw_dir(ds: str) -> str:
+    return f"raw/{ds}"
+
+
+def raw_manifest(ds: str) -> str:
+    return f"raw/{ds}/manifest.json"
+
+
+def raw_files(ds: str) -> str:
+    return f"raw/{ds}/files"
+
+
+def silver_dir(ds: str) -> str:
+    return f"silver/{ds}"
+
+
+def plan(ds: str) -> str:
+    return f"silver/{ds}/plan.parquet"
+
+
+def _k(k: int | str) -> str:
+    """Shard number as 5 digits; a str passes through (Snakemake wildcard patterns)."""
+    return k if isinstance(k, str) else f"{k:05d}"
+
+
+def shard_name(k: int | str) -> str:
+    return f"shard-{_k(k)}"
+
+
+def shard_tar(ds: str, k: int | str) -> str:
+    return f"silver/{ds}/shards/{shard_name(k)}.tar"
+
+
+def shard_part(ds: str, k: int | str) -> str:
+    return f"silver/{ds}/parts/{shard_name(k)}.parquet"
+
+
+def shard_rejects(ds: str, k: int | str) -> str:
+    return f"silver/{ds}/parts/rejects-{_k(k)}.parquet"
+
+
+def silver_manifest(ds: str) -> str:
+    return f"silver/{ds}/manifest.parquet"
+
+
+def silver_rejects(ds: str) -> str:
+    return f"silver/{ds}/rejects.parquet"
+
+
+def split_dir(engine: str) -> str:
+    return f"splits/{engine}"
+
+
+def split_file(engine: str, split: str) -> str:
+    return f"splits/{engine}/{split}.parquet"
+
+
+def split_labels(engine: str) -> str:
+    return f"splits/{engine}/labels.json"
+
+
+def split_stats(engine: str) -> str:
+    return f"splits/{engine}/stats.json"
+
+
+def split_card(engine: str) -> str:
+    return f"splits/{engine}/README.md"
+
+
+def split_outputs(engine: str) -> list[str]:
+    """Every file the allocate step writes for one engine (the unit training depends on)."""
+    files = [split_file(engine, s) for s in SPLITS]
+    return files + [split_labels(engine), split_stats(engine), split_card(engine)]
+
+
+GOLD = "gold"
+
+
+def gold_file(engine: str, split: str) -> str:
+    return f"gold/{engine}/{split}.parquet"
+
+
+def log(step: str, name: str) -> str:
+    return f"logs/{step}/{name}.log"
+
+
+def benchmark(step: str, name: str) -> str:
+    return f"benchmarks/{step}/{name}.tsv"
+
+
+def validation_report() -> str:
+    return "reports/validate.json"

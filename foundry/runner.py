@@ -1,0 +1,42 @@
+"""Glue for the thin scripts/ entry points that Snakemake rules call.
+
+Each step logs to the rule's log file, and a failure is printed as one readable line
+(``ERROR [step] message``) instead of a traceback wall, then exits non-zero so Snakemake marks the
+job failed and removes its (atomic, hence absent) outputs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+from foundry import config as config_mod
+
+PEOPLE_ERRORS: tuple[type[BaseException], ...] = (config_mod.ConfigError,)
+
+
+def setup_logging(log_path: str | None = None, level: int = logging.INFO) -> None:
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_path:
+        handlers.append(logging.FileHandler(log_path, mode="w", encoding="utf-8"))
+    logging.basicConfig(
+        level=level, format="%(levelname)s %(name)s: %(message)s", handlers=handlers, force=True
+    )
+
+
+@contextlib.contextmanager
+def step(name: str, smk: Any) -> Iterator[dict[str, Any]]:
+    """Run one workflow step: validated config in, readable error out."""
+    log_path = smk.log[0] if smk.log else None
+    setup_logging(log_path)
+    logger = logging.getLogger(f"foundry.{name}")
+    try:
+        yield config_mod.validate(smk.config)
+    except Exception as exc:
+        logger.error("ERROR [%s] %s", name, exc)
+        if log_path:
+            logger.debug("details", exc_info=True)
+        sys.exit(1)

@@ -1,0 +1,311 @@
+"""Phase 2: standardize a dataset into silver shards, one independent job per shard.
+
+plan      one streaming pass over the raw rows: id, shard, audio hash, duplicate_of
+shard k   decode → mono → 16 kHz → checks → PCM16 WAV in a deterministic tar, kept/rejected rows
+merge     concatenate parts into manifest.parquet / rejects.parquet and prove nothing was lost
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import tarfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from foundry import audio, paths, text
+from foundry.atomic import atomic_write, write_parquet
+from foundry.config import ENGINE_COLUMNS
+from foundry.sources import iter_items, read_manifest
+
+log = logging.getLogger("foundry.shards")
+
+PLAN_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("shard", pa.int32()),
+        ("source_file", pa.string()),
+        ("source_row", pa.int64()),
+        ("raw_sha256", pa.string()),
+        ("duplicate_of", pa.string()),
+    ]
+)
+MANIFEST_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("dataset", pa.string()),
+        ("shard", pa.string()),
+        ("duration", pa.float64()),
+        ("sample_rate", pa.int32()),
+        ("text", pa.string()),
+        ("raw_text", pa.string()),
+        ("speaker", pa.string()),
+        ("label", pa.string()),
+        ("translation", pa.string()),
+        ("audio_sha256", pa.string()),
+        ("source_file", pa.string()),
+        ("source_row", pa.int64()),
+        ("source_revision", pa.string()),
+        ("source_format", pa.string()),
+        ("source_sample_rate", pa.int32()),
+        ("source_channels", pa.int32()),
+    ]
+)
+REJECT_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("dataset", pa.string()),
+        ("reason", pa.string()),
+        ("detail", pa.string()),
+        ("source_file", pa.string()),
+        ("source_row", pa.int64()),
+    ]
+)
+
+
+class AccountingError(RuntimeError):
+    """Items went missing between plan and manifest: never let that pass silently."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What phase 2 needs from the config for one dataset."""
+
+    dataset: str
+    columns: dict[str, str]
+    engines: tuple[str, ...]
+    shards: int
+    checks: audio.AudioChecks
+    min_malayalam_ratio: float
+
+    @classmethod
+    def from_config(cls, cfg: dict[str, Any], ds: str) -> Settings:
+        spec = cfg["datasets"][ds]
+        a = cfg["audio"]
+        return cls(
+            dataset=ds,
+            columns=dict(spec["columns"]),
+            engines=tuple(spec["engines"]),
+            shards=int(spec.get("shards", cfg["default_shards"])),
+            checks=audio.AudioChecks(
+                min_duration=a["min_duration"],
+                max_duration=a["max_duration"],
+                silence_dbfs=a["silence_dbfs"],
+                clip_fraction=a["clip_fraction"],
+            ),
+            min_malayalam_ratio=cfg["text"]["min_malayalam_ratio"],
+        )
+
+    def needs(self, role: str) -> bool:
+        return any(role in ENGINE_COLUMNS[e] for e in self.engines)
+
+
+def shard_of(index: int, total: int, shards: int) -> int:
+    """Contiguous ranges: shard k reads one run of rows, so memory follows the shard."""
+    return min(shards - 1, index * shards // max(total, 1))
+
+
+def make_plan(settings: Settings, root: str | Path = ".") -> pa.Table:
+    """One streaming pass: assign shards, hash raw audio, mark exact duplicates."""
+    manifest = read_manifest(settings.dataset, root)
+    items = []
+    first_seen: dict[str, str] = {}
+    with_audio = "audio" in settings.columns
+    for it in iter_items(settings.dataset, settings.columns, manifest, root, with_audio=with_audio):
+        digest = hashlib.sha256(it.audio).hexdigest() if it.audio else ""
+        items.append((it.id, it.source_file, it.source_row, digest))
+    ids = [i[0] for i in items]
+    if len(set(ids)) != len(ids):
+        dup = sorted({i for i in ids if ids.count(i) > 1})[:5]
+        raise AccountingError(
+            f"dataset '{settings.dataset}': item ids are not unique ({dup}); map a unique column "
+            f"as datasets.{settings.dataset}.columns.id or remove that mapping"
+        )
+    # Keeper of a duplicate group: the smallest id, so the choice never depends on file order.
+    for item_id_, _, _, digest in sorted(items):
+        if digest and digest not in first_seen:
+            first_seen[digest] = item_id_
+    rows = []
+    for n, (item_id_, f, r, digest) in enumerate(items):
+        keeper = first_seen.get(digest, item_id_) if digest else item_id_
+        rows.append(
+            {
+                "id": item_id_,
+                "shard": shard_of(n, len(items), settings.shards),
+                "source_file": f,
+                "source_row": r,
+                "raw_sha256": digest,
+                "duplicate_of": keeper if keeper != item_id_ else "",
+            }
+        )
+    return pa.Table.from_pylist(rows, schema=PLAN_SCHEMA)
+
+
+def write_plan(settings: Settings, root: str | Path = ".") -> None:
+    write_parquet(Path(root) / paths.plan(settings.dataset), make_plan(settings, root))
+
+
+def _tarinfo(name: str, size: int) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.size = size
+    info.mtime = 0
+    info.mode = 0o644
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    return info
+
+
+def safe_member(name: str) -> str:
+    """Refuse member names that could escape the extraction folder."""
+    if not name or name.startswith(("/", "\\")) or ".." in Path(name).parts or "/" in name:
+        raise ValueError(f"unsafe tar member name {name!r}")
+    return name
+
+
+def _reject(settings: Settings, it: Any, reason: str, detail: str) -> dict[str, Any]:
+    return {
+        "id": it.id,
+        "dataset": settings.dataset,
+        "reason": reason,
+        "detail": detail,
+        "source_file": it.source_file,
+        "source_row": it.source_row,
+    }
+
+
+def standardize_shard(settings: Settings, shard: int, root: str | Path = ".") -> dict[str, int]:
+    """Write shard tar + kept/rejected parts for one shard; returns counts for the log."""
+    root = Path(root)
+    ds = settings.dataset
+    manifest = read_manifest(ds, root)
+    revision = manifest["resolved_revision"]
+    plan = pq.read_table(root / paths.plan(ds)).to_pylist()
+    mine = [p for p in plan if p["shard"] == shard]
+    dup_of = {p["id"]: p["duplicate_of"] for p in mine}
+    rows: dict[str, set[int]] = {}
+    for p in mine:
+        rows.setdefault(p["source_file"], set()).add(p["source_row"])
+    kept: list[dict[str, Any]] = []
+    rejected: list[dict[str, Any]] = []
+    members: list[tuple[str, bytes, bytes]] = []
+    has_audio = "audio" in settings.columns
+    for it in iter_items(ds, settings.columns, manifest, root, rows=rows, with_audio=has_audio):
+        raw_text = it.text or ""
+        norm = text.normalize(raw_text)
+        if dup_of.get(it.id):
+            rejected.append(
+                _reject(settings, it, "duplicate_audio", f"same audio bytes as {dup_of[it.id]}")
+            )
+            continue
+        if settings.needs("text"):
+            try:
+                text.check_text(norm, settings.min_malayalam_ratio)
+            except text.TextReject as exc:
+                rejected.append(_reject(settings, it, exc.reason, exc.detail))
+                continue
+        if settings.needs("label") and not (it.label or "").strip():
+            col = settings.columns.get("label")
+            rejected.append(_reject(settings, it, "missing_label", f"column '{col}' is empty"))
+            continue
+        std = None
+        if has_audio:
+            if it.audio is None:
+                col = settings.columns["audio"]
+                rejected.append(_reject(settings, it, "missing_audio", f"column '{col}' is empty"))
+                continue
+            try:
+                std = audio.standardize(it.audio, settings.checks)
+            except audio.AudioReject as exc:
+                rejected.append(_reject(settings, it, exc.reason, exc.detail))
+                continue
+        row = {
+            "id": it.id,
+            "dataset": ds,
+            "shard": paths.shard_name(shard),
+            "duration": round(std.duration, 6) if std else 0.0,
+            "sample_rate": std.sample_rate if std else 0,
+            "text": norm,
+            "raw_text": raw_text,
+            "speaker": (it.speaker or "").strip(),
+            "label": (it.label or "").strip(),
+            "translation": text.normalize(it.translation or "") if it.translation else "",
+            "audio_sha256": audio.audio_sha256(std.pcm16) if std else "",
+            "source_file": it.source_file,
+            "source_row": it.source_row,
+            "source_revision": revision,
+            "source_format": std.source_format if std else "",
+            "source_sample_rate": std.source_sample_rate if std else 0,
+            "source_channels": std.source_channels if std else 0,
+        }
+        kept.append(row)
+        meta = json.dumps(row, sort_keys=True, ensure_ascii=False).encode("utf-8")
+        wav = audio.encode_wav(std.pcm16) if std else b""
+        members.append((it.id, wav, meta))
+    _write_tar(root / paths.shard_tar(ds, shard), members)
+    kept.sort(key=lambda r: r["id"])
+    rejected.sort(key=lambda r: r["id"])
+    write_parquet(root / paths.shard_part(ds, shard), pa.Table.from_pylist(kept, MANIFEST_SCHEMA))
+    write_parquet(
+        root / paths.shard_rejects(ds, shard), pa.Table.from_pylist(rejected, REJECT_SCHEMA)
+    )
+    if len(kept) + len(rejected) != len(mine):
+        raise AccountingError(
+            f"dataset '{ds}' shard {shard}: planned {len(mine)} items, kept {len(kept)}, "
+            f"rejected {len(rejected)}; the raw files changed since the plan? rerun the workflow"
+        )
+    return {"planned": len(mine), "kept": len(kept), "rejected": len(rejected)}
+
+
+def _write_tar(path: Path, members: Iterable[tuple[str, bytes, bytes]]) -> None:
+    with atomic_write(path, "wb") as fh, tarfile.open(
+        fileobj=fh, mode="w", format=tarfile.PAX_FORMAT
+    ) as tar:
+        for item_id, wav, meta in sorted(members, key=lambda m: m[0]):
+            safe_member(item_id)
+            if wav:
+                tar.addfile(_tarinfo(f"{item_id}.wav", len(wav)), io.BytesIO(wav))
+            tar.addfile(_tarinfo(f"{item_id}.json", len(meta)), io.BytesIO(meta))
+
+
+def read_shard(path: str | Path, ids: set[str] | None = None) -> dict[str, dict[str, bytes]]:
+    """Read members of a shard tar without extracting to disk: {id: {"wav": …, "json": …}}."""
+    out: dict[str, dict[str, bytes]] = {}
+    with tarfile.open(path, mode="r:") as tar:
+        for member in tar:
+            name = safe_member(member.name)
+            if not member.isfile():
+                raise ValueError(f"{path}: member {name!r} is not a regular file")
+            stem, _, ext = name.rpartition(".")
+            if ids is not None and stem not in ids:
+                continue
+            fh = tar.extractfile(member)
+            assert fh is not None
+            out.setdefault(stem, {})[ext] = fh.read()
+    return out
+
+
+def merge(ds: str, shards: int, root: str | Path = ".") -> dict[str, int]:
+    """Concatenate shard parts; fail if any planned item is neither kept nor rejected."""
+    root = Path(root)
+    kept = [pq.read_table(root / paths.shard_part(ds, k)) for k in range(shards)]
+    rej = [pq.read_table(root / paths.shard_rejects(ds, k)) for k in range(shards)]
+    manifest = pa.concat_tables(kept).sort_by("id") if kept else MANIFEST_SCHEMA.empty_table()
+    rejects = pa.concat_tables(rej).sort_by("id") if rej else REJECT_SCHEMA.empty_table()
+    planned = set(pq.read_table(root / paths.plan(ds), columns=["id"]).column("id").to_pylist())
+    seen = manifest.column("id").to_pylist() + rejects.column("id").to_pylist()
+    if len(seen) != len(set(seen)) or set(seen) != planned:
+        lost = sorted(planned - set(seen))[:5]
+        raise AccountingError(
+            f"dataset '{ds}': {len(planned)} planned items but {len(set(seen))} accounted for "
+            f"(missing e.g. {lost}); rerun with --forcerun standardize"
+        )
+    write_parquet(root / paths.silver_manifest(ds), manifest)
+    write_parquet(root / paths.silver_rejects(ds), rejects)
+    return {"kept": manifest.num_rows, "rejected": rejects.num_rows}

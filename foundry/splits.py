@@ -1,0 +1,274 @@
+"""Phase 3: route silver items to engines and cut leak-free, deterministic train/dev/test splits.
+
+Items that share a speaker or an identical normalized text are one group (union-find), and a group
+goes wholly to one split chosen by a salted hash of its key — so adding data never moves existing
+groups, and a speaker or sentence can never be in two splits of one engine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from foundry import paths
+from foundry.atomic import write_json, write_parquet, write_text
+from foundry.shards import read_shard
+
+log = logging.getLogger("foundry.splits")
+SAMPLE_RATE = 16000
+
+
+class LeakageError(RuntimeError):
+    """A speaker or identical text landed in two splits of one engine."""
+
+
+class SplitError(RuntimeError):
+    """The engine's data cannot be split as configured."""
+
+
+def dialect_lookup(table: dict[str, list[str]]) -> dict[str, str]:
+    """Label (district/region name, case-insensitive) → dialect region."""
+    out: dict[str, str] = {}
+    for region, names in table.items():
+        for name in [region, *names]:
+            out[name.strip().casefold()] = region
+    return out
+
+
+class _UnionFind:
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, x: str) -> str:
+        self.parent.setdefault(x, x)
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return x
+
+    def union(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            lo, hi = sorted((ra, rb))
+            self.parent[hi] = lo
+
+
+def group_keys(rows: list[dict[str, Any]]) -> list[str]:
+    """Connected components over shared speaker / identical text; key = smallest member key."""
+    uf = _UnionFind()
+    node_lists = []
+    for r in rows:
+        nodes = [f"item:{r['id']}"]
+        if r.get("speaker"):
+            nodes.append(f"speaker:{r['dataset']}:{r['speaker']}")
+        if r.get("text"):
+            nodes.append(f"text:{r['text']}")
+        for n in nodes[1:]:
+            uf.union(nodes[0], n)
+        node_lists.append(nodes)
+    # Representative: the smallest non-item node if any (stable when items are added).
+    members: dict[str, list[str]] = defaultdict(list)
+    for nodes in node_lists:
+        members[uf.find(nodes[0])].extend(nodes)
+    rep = {root: min((n for n in ns if not n.startswith("item:")), default=min(ns))
+           for root, ns in members.items()}
+    return [rep[uf.find(nodes[0])] for nodes in node_lists]
+
+
+def unit_hash(salt: str, engine: str, key: str) -> float:
+    h = hashlib.sha256(f"{salt}\0{engine}\0{key}".encode()).digest()
+    return int.from_bytes(h[:8], "big") / 2**64
+
+
+def assign(key: str, engine: str, salt: str, ratios: dict[str, float]) -> str:
+    u = unit_hash(salt, engine, key)
+    if u < ratios["train"]:
+        return "train"
+    if u < ratios["train"] + ratios["dev"]:
+        return "dev"
+    return "test"
+
+
+def check_leakage(engine: str, split_rows: dict[str, list[dict[str, Any]]]) -> None:
+    """Fail when any speaker or normalized text is in more than one split."""
+    where: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for split, rows in split_rows.items():
+        for r in rows:
+            if r.get("speaker"):
+                where[("speaker", f"{r['dataset']}:{r['speaker']}")].add(split)
+            if r.get("text"):
+                where[("text", r["text"])].add(split)
+    leaks = sorted((k, sorted(v)) for k, v in where.items() if len(v) > 1)
+    if leaks:
+        shown = "; ".join(f"{kind} {val[:40]!r} in {'+'.join(s)}" for (kind, val), s in leaks[:5])
+        raise LeakageError(
+            f"engine '{engine}': {len(leaks)} leak(s) between splits: {shown}. The split step must "
+            "keep speakers and identical texts together; this is a bug or a hand-edited split."
+        )
+
+
+def cap_classes(rows: list[dict[str, Any]], max_ratio: float, salt: str) -> tuple[list, dict]:
+    """Cap each class at max_ratio × the smallest class; keep the lowest-hash items (stable)."""
+    by_class: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        by_class[r["label"]].append(r)
+    if len(by_class) < 2:
+        return rows, {}
+    cap = int(max_ratio * min(len(v) for v in by_class.values()))
+    kept, dropped = [], {}
+    for label, items in sorted(by_class.items()):
+        items = sorted(items, key=lambda r: unit_hash(salt, "cap", r["id"]))
+        kept.extend(items[:cap])
+        if len(items) > cap:
+            dropped[label] = len(items) - cap
+    return sorted(kept, key=lambda r: r["id"]), dropped
+
+
+def class_weights(rows: list[dict[str, Any]]) -> dict[str, float]:
+    counts = Counter(r["label"] for r in rows)
+    n, k = sum(counts.values()), len(counts)
+    return {label: round(n / (k * c), 6) for label, c in sorted(counts.items())}
+
+
+def _features(audio: bool) -> dict[str, Any]:
+    s = {"dtype": "string", "_type": "Value"}
+    feats: dict[str, Any] = {
+        "id": s, "dataset": s, "text": s, "raw_text": s, "speaker": s, "label": s,
+    }
+    if audio:
+        feats["audio"] = {"sampling_rate": SAMPLE_RATE, "_type": "Audio"}
+        feats["duration"] = {"dtype": "float64", "_type": "Value"}
+    return feats
+
+
+def _table(rows: list[dict[str, Any]], audio: bool) -> pa.Table:
+    import json
+
+    fields = [(c, pa.string()) for c in ("id", "dataset", "text", "raw_text", "speaker", "label")]
+    if audio:
+        fields.append(("audio", pa.struct([("bytes", pa.binary()), ("path", pa.string())])))
+        fields.append(("duration", pa.float64()))
+    meta = {b"huggingface": json.dumps({"info": {"features": _features(audio)}}).encode()}
+    schema = pa.schema(fields, metadata=meta)
+    return pa.Table.from_pylist([{k: r.get(k) for k, _ in fields} for r in rows], schema=schema)
+
+
+def allocate(cfg: dict[str, Any], engine: str, root: str | Path = ".") -> dict[str, Any]:
+    """Build splits/<engine>/ from the silver manifests of the datasets that feed it."""
+    root = Path(root)
+    datasets = sorted(d for d, s in cfg["datasets"].items() if engine in s["engines"])
+    audio = engine in paths.AUDIO_ENGINES
+    salt = cfg["splits"]["salt"]
+    ratios = cfg["splits"]["ratios"]
+    lookup = dialect_lookup(cfg.get("dialect_map", {}))
+    rows: list[dict[str, Any]] = []
+    excluded: Counter[str] = Counter()
+    for ds in datasets:
+        for r in pq.read_table(root / paths.silver_manifest(ds)).to_pylist():
+            if engine == "dialect":
+                region = lookup.get(r["label"].casefold())
+                if region is None:
+                    excluded[f"unmapped dialect label {r['label']!r} ({ds})"] += 1
+                    continue
+                r["label"] = region
+            rows.append(r)
+    if excluded:
+        log.warning("engine %s: excluded %s (extend config dialect_map)", engine, dict(excluded))
+    if not rows:
+        raise SplitError(f"engine '{engine}': no usable items in {datasets}; see silver rejects")
+    keys = group_keys(rows)
+    split_rows: dict[str, list[dict[str, Any]]] = {s: [] for s in paths.SPLITS}
+    for r, key in zip(rows, keys, strict=True):
+        split_rows[assign(key, engine, salt, ratios)].append(r)
+    check_leakage(engine, split_rows)
+    n_groups = len(set(keys))
+    for s in paths.SPLITS:
+        if not split_rows[s] and ratios[s] > 0:
+            raise SplitError(
+                f"engine '{engine}': split '{s}' is empty ({len(rows)} items in {n_groups} "
+                "speaker/text groups); add data, change splits.ratios or splits.salt"
+            )
+    capped: dict[str, int] = {}
+    classifier = engine in ("intent", "sentiment", "dialect")
+    if engine in cfg["balance"]["engines"]:
+        split_rows["train"], capped = cap_classes(
+            split_rows["train"], cfg["balance"]["max_class_ratio"], salt
+        )
+    if audio:
+        _attach_audio(root, split_rows)
+    for s in paths.SPLITS:
+        split_rows[s].sort(key=lambda r: r["id"])
+        write_parquet(root / paths.split_file(engine, s), _table(split_rows[s], audio))
+    labels: dict[str, Any] = {"engine": engine}
+    if classifier:
+        names = sorted({r["label"] for rs in split_rows.values() for r in rs})
+        labels["labels"] = names
+        labels["class_weights"] = class_weights(split_rows["train"])
+    stats = _stats(engine, datasets, split_rows, audio, capped, excluded, n_groups)
+    write_json(root / paths.split_labels(engine), labels)
+    write_json(root / paths.split_stats(engine), stats)
+    write_text(root / paths.split_card(engine), data_card(cfg, engine, datasets, stats))
+    return stats
+
+
+def _attach_audio(root: Path, split_rows: dict[str, list[dict[str, Any]]]) -> None:
+    by_shard: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for rows in split_rows.values():
+        for r in rows:
+            by_shard[(r["dataset"], r["shard"])].add(r["id"])
+    wavs: dict[str, bytes] = {}
+    for (ds, shard), ids in sorted(by_shard.items()):
+        k = int(shard.rsplit("-", 1)[1])
+        for item, parts in read_shard(root / paths.shard_tar(ds, k), ids).items():
+            wavs[item] = parts["wav"]
+    for rows in split_rows.values():
+        for r in rows:
+            r["audio"] = {"bytes": wavs[r["id"]], "path": f"{r['id']}.wav"}
+
+
+def _stats(engine, datasets, split_rows, audio, capped, excluded, n_groups) -> dict[str, Any]:
+    out: dict[str, Any] = {"engine": engine, "datasets": datasets, "groups": n_groups}
+    for s, rows in split_rows.items():
+        secs = sum(r["duration"] for r in rows) if audio else 0.0
+        out[s] = {
+            "items": len(rows),
+            "hours": round(secs / 3600, 4),
+            "per_class": dict(sorted(Counter(r["label"] for r in rows if r["label"]).items())),
+            "per_dataset": dict(sorted(Counter(r["dataset"] for r in rows).items())),
+            "speakers": len({(r["dataset"], r["speaker"]) for r in rows if r["speaker"]}),
+        }
+    out["items"] = sum(out[s]["items"] for s in paths.SPLITS)
+    out["hours"] = round(sum(out[s]["hours"] for s in paths.SPLITS), 4)
+    out["capped_on_train"] = capped
+    out["excluded"] = dict(sorted(excluded.items()))
+    return out
+
+
+def data_card(cfg: dict[str, Any], engine: str, datasets: list[str], stats: dict[str, Any]) -> str:
+    """A short human-readable card: where the data came from and what is in each split."""
+    lines = [f"# Gold data card: `{engine}`", ""]
+    lines.append("Built by Malayalam Data Foundry (raw → silver → gold). Splits are speaker- and")
+    lines.append("text-disjoint (salted hash of the speaker/text group). Audio: 16 kHz mono PCM16 WAV.")
+    lines += ["", "| source | license | description |", "|---|---|---|"]
+    for ds in datasets:
+        spec = cfg["datasets"][ds]
+        src = spec.get("hub") or spec.get("path")
+        lines.append(f"| `{ds}` ({src}) | {spec['license']} | {spec.get('description', '')} |")
+    lines += ["", "| split | items | hours | speakers | classes |", "|---|---|---|---|---|"]
+    for s in paths.SPLITS:
+        st = stats[s]
+        classes = ", ".join(f"{k}: {v}" for k, v in st["per_class"].items()) or "–"
+        lines.append(f"| {s} | {st['items']} | {st['hours']} | {st['speakers']} | {classes} |")
+    if stats["capped_on_train"]:
+        lines += ["", f"Train capped for class balance (dropped): {stats['capped_on_train']}"]
+    if stats["excluded"]:
+        lines += ["", f"Excluded: {stats['excluded']}"]
+    if any(cfg["datasets"][d].get("path", "").startswith("demo/") for d in datasets):
+        lines += ["", "**Synthetic demo data** (espeak-ng voices): for plumbing checks only."]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,21 @@
+# Phase 1: pinned download (or local copy) → raw/<ds>/files + manifest.json (written last).
+
+
+rule ingest:
+    input:
+        ingest_inputs,
+    output:
+        paths.raw_manifest("{ds}"),
+    params:
+        source=ingest_source,
+    log:
+        paths.log("ingest", "{ds}"),
+    retries: 2
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=120,
+    conda:
+        DATA_ENV
+    script:
+        "../scripts/ingest.py"

@@ -1,0 +1,11 @@
+"""Rule standardize: one shard of one dataset to 16 kHz PCM16 WAV (see foundry.shards)."""
+
+import logging
+
+from foundry import shards
+from foundry.runner import step
+
+with step("standardize", snakemake) as cfg:  # noqa: F821 - injected by Snakemake
+    w = snakemake.wildcards  # noqa: F821
+    counts = shards.standardize_shard(shards.Settings.from_config(cfg, w.ds), int(w.shard))
+    logging.getLogger("foundry.standardize").info("%s shard %s: %s", w.ds, w.shard, counts)
