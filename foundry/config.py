@@ -75,8 +75,12 @@ def validate(raw: dict[str, Any]) -> dict[str, Any]:
             if err.validator == "additionalProperties":
                 allowed = sorted(err.schema.get("properties", {}))
                 msg += f"; allowed keys here: {', '.join(allowed)}"
-            elif err.validator == "oneOf" and err.absolute_path and err.absolute_path[0] == "datasets":
-                msg = "a dataset needs exactly one of 'hub:' (a Hub repo id) or 'path:' (a local folder)"
+            elif (
+                err.validator == "oneOf"
+                and err.absolute_path
+                and err.absolute_path[0] == "datasets"
+            ):
+                msg = "a dataset needs exactly one of 'hub:' (repo id) or 'path:' (folder)"
             lines.append(f"config key '{where}': {msg}")
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines))
     _fill_defaults(schema, data, schema)
@@ -85,11 +89,12 @@ def validate(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_semantics(cfg: dict[str, Any]) -> None:
-    ratios = cfg["splits"].get("ratios", {"train": 0.8, "dev": 0.1, "test": 0.1})
-    cfg["splits"]["ratios"] = ratios
+    ratios = cfg["splits"]["ratios"]
     total = sum(ratios.values())
     if abs(total - 1.0) > 1e-6:
-        raise ConfigError(f"config key 'splits.ratios': train+dev+test must sum to 1, got {total:g}")
+        raise ConfigError(
+            f"config key 'splits.ratios': train+dev+test must sum to 1, got {total:g}"
+        )
     if cfg["audio"]["min_duration"] >= cfg["audio"]["max_duration"]:
         raise ConfigError("config key 'audio.min_duration': must be below audio.max_duration")
     for name, ds in cfg["datasets"].items():

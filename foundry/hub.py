@@ -165,7 +165,10 @@ def local_files(path: str | Path, pattern: str) -> list[str]:
 
 
 def _describe(root: Path, files: list[str]) -> list[dict[str, Any]]:
-    return [{"path": f, "size": (root / f).stat().st_size, "sha256": sha256_file(root / f)} for f in files]
+    return [
+        {"path": f, "size": (root / f).stat().st_size, "sha256": sha256_file(root / f)}
+        for f in files
+    ]
 
 
 def _tree_hash(entries: list[dict[str, Any]]) -> str:
@@ -210,11 +213,15 @@ def resolve_revision(
 
     info = HfApi().dataset_info(repo, revision=revision, timeout=timeout, files_metadata=True)
     if not info.sha:
-        raise TransientHubError(f"dataset '{ds}': the Hub returned no commit sha for {repo}@{revision}")
+        raise TransientHubError(
+            f"dataset '{ds}': the Hub returned no commit sha for {repo}@{revision}"
+        )
     return info.sha, list(info.siblings or [])
 
 
-def ingest_hub(ds: str, spec: dict[str, Any], out_dir: str | Path, hub_cfg: dict[str, Any]) -> dict[str, Any]:
+def ingest_hub(
+    ds: str, spec: dict[str, Any], out_dir: str | Path, hub_cfg: dict[str, Any]
+) -> dict[str, Any]:
     """Download ``spec['hub']`` at its pinned revision, verify every file, return the manifest."""
     from huggingface_hub import snapshot_download
 
@@ -231,7 +238,9 @@ def ingest_hub(ds: str, spec: dict[str, Any], out_dir: str | Path, hub_cfg: dict
         return classify(exc, ds, repo, requested)
 
     sha, siblings = with_retries(
-        lambda: resolve_revision(repo, requested, ds=ds, timeout=timeout), what=classify_here, **retry
+        lambda: resolve_revision(repo, requested, ds=ds, timeout=timeout),
+        what=classify_here,
+        **retry,
     )
     names = sorted(s.rfilename for s in siblings)
     via = requested
@@ -271,7 +280,9 @@ def ingest_hub(ds: str, spec: dict[str, Any], out_dir: str | Path, hub_cfg: dict
         for f in files:
             p = snap / f
             if not p.is_file():
-                raise TransientHubError(f"dataset '{ds}': {f} missing after download of {repo}@{sha}")
+                raise TransientHubError(
+                    f"dataset '{ds}': {f} missing after download of {repo}@{sha}"
+                )
             want_sha, want_size = expected.get(f, (None, None))
             if want_size is not None and p.stat().st_size != want_size:
                 _evict(p)
@@ -310,7 +321,9 @@ def _evict(p: Path) -> None:
             pass
 
 
-def ingest(ds: str, spec: dict[str, Any], hub_cfg: dict[str, Any], revision: str | None = None) -> Path:
+def ingest(
+    ds: str, spec: dict[str, Any], hub_cfg: dict[str, Any], revision: str | None = None
+) -> Path:
     """Run phase 1 for one dataset; the manifest appears only after everything is verified."""
     out_dir = Path(paths.raw_dir(ds))
     if "path" in spec:

@@ -99,3 +99,66 @@ def benchmark(step: str, name: str) -> str:
 
 def validation_report() -> str:
     return "reports/validate.json"
+
+
+# --- deploy/ (registry files; see foundry.deploy.registry) ---
+DEPLOY_ENGINES = ("stt", "dialect", "intent", "sentiment")
+
+
+def deploy_dir(engine: str) -> str:
+    return f"deploy/{engine}"
+
+
+def deploy_decision(engine: str) -> str:
+    """The per-engine marker the `deploy` target collects (latest decision for this engine)."""
+    return f"deploy/{engine}/decision.json"
+
+
+def deploy_production(engine: str) -> str:
+    return f"deploy/{engine}/production.json"
+
+
+def deploy_history(engine: str) -> str:
+    return f"deploy/{engine}/history.jsonl"
+
+
+def deploy_shadow_active(engine: str) -> str:
+    """The shadow in progress (read by `foundry serve`); absent when no candidate is in shadow."""
+    return f"deploy/{engine}/shadow.json"
+
+
+def deploy_candidate(engine: str, cid: str) -> str:
+    return f"deploy/{engine}/candidates/{cid}"
+
+
+# Models (issue 3): one folder per engine; training depends only on splits/<engine>/.
+TRAIN_ENGINES = ("stt", "dialect", "intent", "text", "sentiment")
+
+
+def model_dir(engine: str) -> str:
+    return f"models/{engine}"
+
+
+def base_model_dir(engine: str) -> str:
+    return f"models/{engine}/base"
+
+
+def adapter_dir(engine: str) -> str:
+    return f"models/{engine}/adapter"
+
+
+def metrics(engine: str) -> str:
+    return f"models/{engine}/metrics.json"
+
+
+def test_predictions(engine: str) -> str:
+    return f"models/{engine}/test_predictions.json"
+
+
+def tensorboard_dir(engine: str) -> str:
+    return f"logs/tensorboard/{engine}"
+
+
+def model_outputs(engine: str) -> list[str]:
+    """What one engine's training rule writes (rule all asks for these)."""
+    return [adapter_dir(engine), metrics(engine), test_predictions(engine)]

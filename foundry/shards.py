@@ -264,9 +264,10 @@ def standardize_shard(settings: Settings, shard: int, root: str | Path = ".") ->
 
 
 def _write_tar(path: Path, members: Iterable[tuple[str, bytes, bytes]]) -> None:
-    with atomic_write(path, "wb") as fh, tarfile.open(
-        fileobj=fh, mode="w", format=tarfile.PAX_FORMAT
-    ) as tar:
+    with (
+        atomic_write(path, "wb") as fh,
+        tarfile.open(fileobj=fh, mode="w", format=tarfile.PAX_FORMAT) as tar,
+    ):
         for item_id, wav, meta in sorted(members, key=lambda m: m[0]):
             safe_member(item_id)
             if wav:

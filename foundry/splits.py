@@ -76,8 +76,10 @@ def group_keys(rows: list[dict[str, Any]]) -> list[str]:
     members: dict[str, list[str]] = defaultdict(list)
     for nodes in node_lists:
         members[uf.find(nodes[0])].extend(nodes)
-    rep = {root: min((n for n in ns if not n.startswith("item:")), default=min(ns))
-           for root, ns in members.items()}
+    rep = {
+        root: min((n for n in ns if not n.startswith("item:")), default=min(ns))
+        for root, ns in members.items()
+    }
     return [rep[uf.find(nodes[0])] for nodes in node_lists]
 
 
@@ -139,7 +141,12 @@ def class_weights(rows: list[dict[str, Any]]) -> dict[str, float]:
 def _features(audio: bool) -> dict[str, Any]:
     s = {"dtype": "string", "_type": "Value"}
     feats: dict[str, Any] = {
-        "id": s, "dataset": s, "text": s, "raw_text": s, "speaker": s, "label": s,
+        "id": s,
+        "dataset": s,
+        "text": s,
+        "raw_text": s,
+        "speaker": s,
+        "label": s,
     }
     if audio:
         feats["audio"] = {"sampling_rate": SAMPLE_RATE, "_type": "Audio"}
@@ -254,7 +261,9 @@ def data_card(cfg: dict[str, Any], engine: str, datasets: list[str], stats: dict
     """A short human-readable card: where the data came from and what is in each split."""
     lines = [f"# Gold data card: `{engine}`", ""]
     lines.append("Built by Malayalam Data Foundry (raw → silver → gold). Splits are speaker- and")
-    lines.append("text-disjoint (salted hash of the speaker/text group). Audio: 16 kHz mono PCM16 WAV.")
+    lines.append(
+        "text-disjoint (salted hash of the speaker/text group). Audio: 16 kHz mono PCM16 WAV."
+    )
     lines += ["", "| source | license | description |", "|---|---|---|"]
     for ds in datasets:
         spec = cfg["datasets"][ds]

@@ -26,7 +26,9 @@ CHILLU = {
 }
 _CHILLU_SEQ = re.compile("([" + "".join(CHILLU) + "])" + VIRAMA + ZWJ)
 # Spaces that are not ASCII space but mean one (NBSP, ZWSP, narrow NBSP, ideographic, ...).
-_SPACE_LIKE = re.compile("[\u00a0\u200b\u202f\u2000-\u200a\u3000\u1680\u205f\t\n\r\v\f\u2028\u2029]")
+_SPACE_LIKE = re.compile(
+    "[\u00a0\u200b\u202f\u2000-\u200a\u3000\u1680\u205f\t\n\r\v\f\u2028\u2029]"
+)
 _WS = re.compile(r"\s+")
 _HTML_ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|[A-Za-z]+);")
 _ML_DIGITS = {chr(0x0D66 + i): str(i) for i in range(10)}
@@ -64,7 +66,7 @@ def is_malayalam(ch: str) -> bool:
 
 
 def malayalam_ratio(text: str) -> float:
-    """Share of letters and marks that are Malayalam; digits, spaces and punctuation do not count."""
+    """Share of letters and marks that are Malayalam; digits, spaces, punctuation ignored."""
     letters = [ch for ch in text if unicodedata.category(ch)[0] in ("L", "M")]
     if not letters:
         return 0.0

@@ -6,18 +6,18 @@ rule allocate:
         engine_silver,
     output:
         paths.split_outputs("{engine}"),
-    params:
-        settings=engine_settings,
     log:
         paths.log("allocate", "{engine}"),
     benchmark:
         paths.benchmark("allocate", "{engine}")
+    conda:
+        DATA_ENV
     threads: 1
     resources:
         mem_mb=4000,
         runtime=60,
-    conda:
-        DATA_ENV
+    params:
+        settings=engine_settings,
     script:
         "../scripts/allocate.py"
 
@@ -29,12 +29,12 @@ rule gold:
         directory(paths.GOLD),
     log:
         paths.log("gold", "publish"),
+    conda:
+        DATA_ENV
     threads: 1
     resources:
         mem_mb=500,
         runtime=10,
-    conda:
-        DATA_ENV
     script:
         "../scripts/publish.py"
 
@@ -44,11 +44,11 @@ rule validate:
         paths.GOLD,
     log:
         paths.log("validate", "all"),
+    conda:
+        DATA_ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=60,
-    conda:
-        DATA_ENV
     script:
         "../scripts/validate.py"

@@ -6,16 +6,16 @@ rule ingest:
         ingest_inputs,
     output:
         paths.raw_manifest("{ds}"),
-    params:
-        source=ingest_source,
     log:
         paths.log("ingest", "{ds}"),
     retries: 2
+    conda:
+        DATA_ENV
     threads: 1
     resources:
         mem_mb=1000,
         runtime=120,
-    conda:
-        DATA_ENV
+    params:
+        source=ingest_source,
     script:
         "../scripts/ingest.py"

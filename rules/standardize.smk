@@ -6,16 +6,16 @@ rule plan:
         paths.raw_manifest("{ds}"),
     output:
         paths.plan("{ds}"),
-    params:
-        settings=dataset_settings,
     log:
         paths.log("plan", "{ds}"),
+    conda:
+        DATA_ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=30,
-    conda:
-        DATA_ENV
+    params:
+        settings=dataset_settings,
     script:
         "../scripts/plan.py"
 
@@ -28,18 +28,18 @@ rule standardize:
         tar=paths.shard_tar("{ds}", "{shard}"),
         part=paths.shard_part("{ds}", "{shard}"),
         rejects=paths.shard_rejects("{ds}", "{shard}"),
-    params:
-        settings=dataset_settings,
     log:
         paths.log("standardize", "{ds}-{shard}"),
     benchmark:
         paths.benchmark("standardize", "{ds}-{shard}")
+    conda:
+        DATA_ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=60,
-    conda:
-        DATA_ENV
+    params:
+        settings=dataset_settings,
     script:
         "../scripts/standardize.py"
 
@@ -52,11 +52,11 @@ rule merge_silver:
         rejects=paths.silver_rejects("{ds}"),
     log:
         paths.log("merge_silver", "{ds}"),
+    conda:
+        DATA_ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=15,
-    conda:
-        DATA_ENV
     script:
         "../scripts/merge_silver.py"

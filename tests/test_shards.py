@@ -1,0 +1,192 @@
+"""Phase 2 without Snakemake: plan, shard, merge; every item kept or rejected with a reason."""
+
+import io
+import json
+import tarfile
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from factory import SENTENCES, encode, tone, write_dataset
+
+from foundry import config, hub, paths, shards
+from foundry.sources import DatasetError
+
+
+def settings(tmp_path, rows, columns, engines, n_shards=2, **audio):
+    write_dataset(tmp_path / "src", rows)
+    cfg = config.validate(
+        {
+            "datasets": {
+                "ds": {
+                    "path": str(tmp_path / "src"),
+                    "columns": columns,
+                    "engines": engines,
+                    "license": "cc0",
+                    "shards": n_shards,
+                }
+            },
+            "audio": audio,
+            "dialect_map": {"Travancore": ["Kollam"]},
+        }
+    )
+    import os
+
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        hub.ingest("ds", cfg["datasets"]["ds"], cfg["hub"])
+    finally:
+        os.chdir(cwd)
+    return shards.Settings.from_config(cfg, "ds")
+
+
+def run_all(tmp_path, s):
+    shards.write_plan(s, tmp_path)
+    for k in range(s.shards):
+        shards.standardize_shard(s, k, tmp_path)
+    shards.merge("ds", s.shards, tmp_path)
+    kept = pq.read_table(tmp_path / paths.silver_manifest("ds")).to_pylist()
+    rej = pq.read_table(tmp_path / paths.silver_rejects("ds")).to_pylist()
+    return kept, {r["id"]: r for r in rej}
+
+
+def wav(x, sr=22050, **kw):
+    return {"bytes": encode(x, sr, **kw), "path": "a.wav"}
+
+
+def test_every_reject_reason_and_nothing_lost(tmp_path):
+    sr = 22050
+    good = tone(1.0, sr)
+    nan = good.copy()
+    nan[100] = np.nan
+    rows = [
+        {"audio": wav(good), "text": SENTENCES[0], "spk": "s1"},
+        {
+            "audio": {"bytes": b"\x00garbage" * 10, "path": "x.wav"},
+            "text": SENTENCES[1],
+            "spk": "s1",
+        },
+        {"audio": wav(np.zeros(sr, np.float32)), "text": SENTENCES[2], "spk": "s2"},
+        {"audio": wav(tone(25.0, 8000), 8000), "text": SENTENCES[3], "spk": "s2"},
+        {"audio": wav(tone(0.1, sr)), "text": SENTENCES[4], "spk": "s3"},
+        {"audio": wav(np.clip(good * 20, -1, 1)), "text": SENTENCES[5], "spk": "s3"},
+        {"audio": wav(nan, subtype="FLOAT"), "text": SENTENCES[6], "spk": "s4"},
+        {"audio": wav(good), "text": SENTENCES[7], "spk": "s4"},  # duplicate of row 0
+        {"audio": wav(tone(1.0, sr, 300)), "text": "", "spk": "s5"},
+        {"audio": wav(tone(1.0, sr, 350)), "text": "please check my balance", "spk": "s5"},
+        {"audio": None, "text": SENTENCES[8], "spk": "s6"},
+        {"audio": {"bytes": b"", "path": ""}, "text": SENTENCES[9], "spk": "s6"},
+    ]
+    s = settings(
+        tmp_path,
+        rows,
+        {"audio": "audio", "text": "text", "speaker": "spk"},
+        ["stt"],
+        max_duration=20.0,
+    )
+    kept, rej = run_all(tmp_path, s)
+    reasons = sorted(r["reason"] for r in rej.values())
+    assert reasons == sorted(
+        [
+            "undecodable",
+            "silence",
+            "too_long",
+            "too_short",
+            "clipping",
+            "non_finite",
+            "duplicate_audio",
+            "empty_text",
+            "non_malayalam_text",
+            "missing_audio",
+            "missing_audio",
+        ]
+    )
+    assert len(kept) == 1 and kept[0]["source_row"] == 0
+    assert len(kept) + len(rej) == len(rows)
+    dup = next(r for r in rej.values() if r["reason"] == "duplicate_audio")
+    assert kept[0]["id"] in dup["detail"]
+    assert all(r["detail"] for r in rej.values())
+
+
+def test_shard_tar_is_deterministic_and_consistent(tmp_path):
+    rows = [
+        {
+            "audio": wav(tone(1.0 + i / 10, 44100, 200 + 30 * i, channels=2), 44100, fmt="FLAC"),
+            "text": SENTENCES[i],
+            "spk": f"s{i % 3}",
+        }
+        for i in range(6)
+    ]
+    s = settings(tmp_path, rows, {"audio": "audio", "text": "text", "speaker": "spk"}, ["stt"])
+    kept, rej = run_all(tmp_path, s)
+    assert len(kept) == 6 and not rej
+    tar_path = tmp_path / paths.shard_tar("ds", 0)
+    first = tar_path.read_bytes()
+    shards.standardize_shard(s, 0, tmp_path)
+    assert tar_path.read_bytes() == first, "rerun must be byte-identical"
+    with tarfile.open(tar_path) as tar:
+        names = tar.getnames()
+        stems = [n.rsplit(".", 1)[0] for n in names]
+        assert stems == sorted(stems)  # grouped by item id, in id order (WebDataset style)
+        assert all(m.mtime == 0 and m.uid == 0 for m in tar.getmembers())
+        wav_name = next(n for n in names if n.endswith(".wav"))
+        import soundfile as sf
+
+        info = sf.info(io.BytesIO(tar.extractfile(wav_name).read()))
+        assert (info.samplerate, info.channels, info.subtype) == (16000, 1, "PCM_16")
+        meta = json.loads(tar.extractfile(wav_name[:-4] + ".json").read())
+        assert meta["source_sample_rate"] == 44100 and meta["source_channels"] == 2
+    shard_ids = {r["shard"] for r in kept}
+    assert shard_ids == {"shard-00000", "shard-00001"}
+
+
+def test_text_dataset_label_checks(tmp_path):
+    rows = [{"text": SENTENCES[i], "intent": "pay" if i % 2 else "ask"} for i in range(6)]
+    rows.append({"text": SENTENCES[6], "intent": None})
+    rows.append({"text": "൧൨൩ ...", "intent": "ask"})
+    s = settings(tmp_path, rows, {"text": "text", "label": "intent"}, ["intent"], n_shards=1)
+    kept, rej = run_all(tmp_path, s)
+    assert len(kept) == 6
+    assert sorted(r["reason"] for r in rej.values()) == ["empty_text", "missing_label"]
+
+
+def test_column_mismatch_names_columns_and_key(tmp_path):
+    rows = [{"text": SENTENCES[0], "intent": "a"}]
+    s = settings(tmp_path, rows, {"text": "utterance", "label": "intent"}, ["intent"], n_shards=1)
+    with pytest.raises(DatasetError) as e:
+        shards.write_plan(s, tmp_path)
+    msg = str(e.value)
+    assert "'utterance'" in msg and "text, intent" in msg and "datasets.ds.columns.text" in msg
+
+
+def test_codec_token_dataset_is_reported_not_decoded(tmp_path):
+    rows = [{"codes": [1, 2, 3], "text": SENTENCES[0]}]
+    s = settings(tmp_path, rows, {"audio": "codes", "text": "text"}, ["tts"], n_shards=1)
+    with pytest.raises(DatasetError, match="audio-codec tokens"):
+        shards.write_plan(s, tmp_path)
+
+
+def test_merge_detects_lost_items(tmp_path):
+    rows = [{"text": SENTENCES[i], "intent": "a"} for i in range(4)]
+    s = settings(tmp_path, rows, {"text": "text", "label": "intent"}, ["intent"], n_shards=2)
+    shards.write_plan(s, tmp_path)
+    for k in range(2):
+        shards.standardize_shard(s, k, tmp_path)
+    # simulate a shard part that lost a row (e.g. a hand-edited or stale file)
+    part = tmp_path / paths.shard_part("ds", 1)
+    t = pq.read_table(part)
+    pq.write_table(t.slice(0, t.num_rows - 1), part)
+    with pytest.raises(shards.AccountingError, match="planned"):
+        shards.merge("ds", 2, tmp_path)
+
+
+def test_unsafe_tar_member_rejected(tmp_path):
+    bad = tmp_path / "evil.tar"
+    with tarfile.open(bad, "w") as tar:
+        info = tarfile.TarInfo("../escape.wav")
+        info.size = 1
+        tar.addfile(info, io.BytesIO(b"x"))
+    with pytest.raises(ValueError, match="unsafe tar member"):
+        shards.read_shard(bad)
+    assert not (tmp_path.parent / "escape.wav").exists()

@@ -1,0 +1,146 @@
+"""Phase 3: deterministic, leak-free splits; class caps and weights; dialect mapping."""
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from foundry import config, paths, splits
+from foundry.atomic import write_parquet
+from foundry.shards import MANIFEST_SCHEMA
+
+
+def row(i, text, speaker="", label="", ds="ds"):
+    base = {f.name: None for f in MANIFEST_SCHEMA}
+    base.update(
+        id=f"{ds}-{i:04d}",
+        dataset=ds,
+        shard="shard-00000",
+        duration=0.0,
+        sample_rate=0,
+        text=text,
+        raw_text=text,
+        speaker=speaker,
+        label=label,
+        translation="",
+        audio_sha256="",
+        source_file="f",
+        source_row=i,
+        source_revision="r",
+        source_format="",
+        source_sample_rate=0,
+        source_channels=0,
+    )
+    return base
+
+
+def make_cfg(engine="intent", **extra):
+    columns = {"audio": "a", "label": "l"} if engine == "dialect" else {"text": "t", "label": "l"}
+    cfg = config.validate(
+        {
+            "datasets": {
+                "ds": {"path": "x", "columns": columns, "engines": [engine], "license": "cc0"}
+            },
+            "dialect_map": {
+                "Travancore": ["Kollam"],
+                "Malabar": ["Kannur"],
+                "Cochin": ["Thrissur"],
+            },
+            "splits": {"ratios": {"train": 0.6, "dev": 0.2, "test": 0.2}},
+            **extra,
+        }
+    )
+    return cfg
+
+
+def write_silver(tmp_path, rows):
+    write_parquet(
+        tmp_path / paths.silver_manifest("ds"), pa.Table.from_pylist(rows, MANIFEST_SCHEMA)
+    )
+
+
+def test_same_speaker_or_text_never_crosses_splits():
+    rows = [row(i, f"വാക്യം {i % 40}", speaker=f"s{i % 7}") for i in range(120)]
+    rows += [row(200 + i, f"പുതിയ {i}") for i in range(60)]
+    keys = splits.group_keys(rows)
+    assigned = {"train": [], "dev": [], "test": []}
+    for r, k in zip(rows, keys, strict=True):
+        assigned[splits.assign(k, "stt", "salt", {"train": 0.6, "dev": 0.2, "test": 0.2})].append(r)
+    splits.check_leakage("stt", assigned)  # must not raise
+    # speaker s0 reads text 0, which speaker s5 also reads (i=40 -> s5) -> one component
+    assert keys[0] == keys[40]
+
+
+def test_leakage_check_catches_a_hand_made_leak():
+    a, b = row(1, "ഒന്ന്", speaker="s1"), row(2, "രണ്ട്", speaker="s1")
+    with pytest.raises(splits.LeakageError, match="speaker 'ds:s1' in dev\\+train"):
+        splits.check_leakage("stt", {"train": [a], "dev": [b], "test": []})
+    c, d = row(3, "ഒന്ന്"), row(4, "ഒന്ന്")
+    with pytest.raises(splits.LeakageError, match="text"):
+        splits.check_leakage("stt", {"train": [c], "dev": [], "test": [d]})
+
+
+def test_assignment_is_stable_when_data_is_added():
+    ratios = {"train": 0.7, "dev": 0.15, "test": 0.15}
+    before = {k: splits.assign(k, "intent", "s", ratios) for k in (f"text:{i}" for i in range(50))}
+    after = {k: splits.assign(k, "intent", "s", ratios) for k in (f"text:{i}" for i in range(80))}
+    assert all(after[k] == v for k, v in before.items())
+    assert splits.assign("text:1", "intent", "other-salt", ratios) in ("train", "dev", "test")
+
+
+def test_allocate_is_byte_identical_and_caps_classes(tmp_path):
+    rows = [row(i, f"ബിൽ അടയ്ക്കണം {i}", label="pay") for i in range(90)]
+    rows += [row(100 + i, f"ബാലൻസ് എത്ര {i}", label="balance") for i in range(15)]
+    write_silver(tmp_path, rows)
+    cfg = make_cfg(balance={"max_class_ratio": 2.0})
+    stats = splits.allocate(cfg, "intent", tmp_path)
+    first = {f: (tmp_path / f).read_bytes() for f in paths.split_outputs("intent")}
+    splits.allocate(cfg, "intent", tmp_path)
+    assert {f: (tmp_path / f).read_bytes() for f in paths.split_outputs("intent")} == first
+    train = stats["train"]["per_class"]
+    assert train["pay"] <= 2 * train["balance"]
+    assert stats["capped_on_train"]["pay"] > 0
+    labels = config.json.loads(first[paths.split_labels("intent")])
+    assert labels["labels"] == ["balance", "pay"]
+    w = labels["class_weights"]
+    assert w["balance"] > w["pay"]
+    total = stats["train"]["items"]
+    assert sum(w[c] * n for c, n in train.items()) == pytest.approx(total, rel=1e-4)
+    ids = pq.read_table(tmp_path / paths.split_file("intent", "train")).column("id").to_pylist()
+    assert ids == sorted(ids)
+
+
+def test_dialect_labels_mapped_and_unmapped_recorded(tmp_path):
+    from factory import tone
+
+    from foundry.audio import encode_wav, to_pcm16
+    from foundry.shards import _write_tar
+
+    rows, members = [], []
+    names = ["Kollam", "kannur", "Thrissur", "Atlantis"]
+    for i in range(40):
+        r = row(i, "", speaker=f"s{i}", label=names[i % 4])
+        r.update(duration=0.5, sample_rate=16000)
+        rows.append(r)
+        members.append((r["id"], encode_wav(to_pcm16(tone(0.5, 16000))), b"{}"))
+    write_silver(tmp_path, rows)
+    _write_tar(tmp_path / paths.shard_tar("ds", 0), members)
+    stats = splits.allocate(make_cfg("dialect"), "dialect", tmp_path)
+    assert set().union(*(stats[s]["per_class"] for s in paths.SPLITS)) == {
+        "Travancore",
+        "Malabar",
+        "Cochin",
+    }
+    assert stats["items"] == 30
+    assert "Atlantis" in next(iter(stats["excluded"]))
+    import datasets
+
+    ds = datasets.load_dataset(
+        "parquet", data_files=str(tmp_path / paths.split_file("dialect", "train"))
+    )
+    assert ds["train"].features["audio"].sampling_rate == 16000
+
+
+def test_empty_split_is_an_error(tmp_path):
+    write_silver(tmp_path, [row(0, "ഒരു വാക്യം", label="a"), row(1, "മറ്റൊരു", label="b")])
+    with pytest.raises(splits.SplitError, match="is empty"):
+        splits.allocate(make_cfg(), "intent", tmp_path)
