@@ -88,13 +88,43 @@ def unit_hash(salt: str, engine: str, key: str) -> float:
     return int.from_bytes(h[:8], "big") / 2**64
 
 
-def assign(key: str, engine: str, salt: str, ratios: dict[str, float]) -> str:
-    u = unit_hash(salt, engine, key)
-    if u < ratios["train"]:
-        return "train"
-    if u < ratios["train"] + ratios["dev"]:
-        return "dev"
-    return "test"
+def assign_groups(
+    rows: list[dict[str, Any]], keys: list[str], engine: str, salt: str, ratios: dict[str, float]
+) -> dict[str, str]:
+    """Group key -> split, stratified by label so every class reaches dev and test.
+
+    Within each stratum (a group's majority label; one stratum for unlabelled engines) groups are
+    ordered by a salted hash; test, then dev, take groups in that order until they hold their
+    share of the stratum's items; the rest is train. Deterministic, and a group never splits.
+    """
+    size: Counter[str] = Counter(keys)
+    label_votes: dict[str, Counter[str]] = defaultdict(Counter)
+    for r, k in zip(rows, keys, strict=True):
+        label_votes[k][r.get("label") or ""] += 1
+    strata: dict[str, list[str]] = defaultdict(list)
+    for k, votes in label_votes.items():
+        strata[min(votes, key=lambda lab: (-votes[lab], lab))].append(k)
+    out: dict[str, str] = {}
+    for _, groups in sorted(strata.items()):
+        groups.sort(key=lambda k: (unit_hash(salt, engine, k), k))
+        total = sum(size[k] for k in groups)
+        filled = {"test": 0, "dev": 0}
+        # A stratum too small for three splits keeps its last group(s) for training.
+        reserve_train = 1 if len(groups) >= 2 else len(groups)
+        for i, k in enumerate(groups):
+            out[k] = "train"
+            if len(groups) - i <= reserve_train:
+                continue
+            for split in ("test", "dev"):
+                target = ratios[split] * total
+                # take the group if that lands nearer the target (and always take a first one)
+                if ratios[split] > 0 and (
+                    filled[split] == 0 or filled[split] + size[k] / 2 <= target
+                ):
+                    out[k] = split
+                    filled[split] += size[k]
+                    break
+    return out
 
 
 def check_leakage(engine: str, split_rows: dict[str, list[dict[str, Any]]]) -> None:
@@ -191,8 +221,9 @@ def allocate(cfg: dict[str, Any], engine: str, root: str | Path = ".") -> dict[s
         raise SplitError(f"engine '{engine}': no usable items in {datasets}; see silver rejects")
     keys = group_keys(rows)
     split_rows: dict[str, list[dict[str, Any]]] = {s: [] for s in paths.SPLITS}
+    where = assign_groups(rows, keys, engine, salt, ratios)
     for r, key in zip(rows, keys, strict=True):
-        split_rows[assign(key, engine, salt, ratios)].append(r)
+        split_rows[where[key]].append(r)
     check_leakage(engine, split_rows)
     n_groups = len(set(keys))
     for s in paths.SPLITS:
