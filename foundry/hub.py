@@ -13,6 +13,7 @@ import hashlib
 import logging
 import os
 import random
+import re
 import shutil
 import subprocess
 import time
@@ -28,8 +29,22 @@ T = TypeVar("T")
 PARQUET_BRANCH = "refs/convert/parquet"
 
 
+_TOKEN_RE = re.compile(r"hf_[A-Za-z0-9]{8,}")
+
+
+def redact(text: str) -> str:
+    """Strip anything token-like (the HF_TOKEN value, ``hf_…`` strings) from a message."""
+    token = os.environ.get("HF_TOKEN") or os.environ.get("HUGGING_FACE_HUB_TOKEN")
+    if token:
+        text = text.replace(token, "<redacted>")
+    return _TOKEN_RE.sub("hf_<redacted>", text)
+
+
 class IngestError(RuntimeError):
-    """A dataset could not be fetched; the message says what to do."""
+    """A dataset could not be fetched; the message says what to do (never holds a token)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(redact(message))
 
 
 class PermanentHubError(IngestError):
@@ -73,23 +88,32 @@ def classify(exc: BaseException, ds: str, repo: str, revision: str) -> IngestErr
     if isinstance(exc, IngestError):
         return exc
     status = _status(exc)
-    if isinstance(exc, errors.GatedRepoError) or status in (401, 403):
+
+    if isinstance(exc, errors.GatedRepoError):
         return PermanentHubError(
-            f"dataset '{ds}': access to {repo} was refused (HTTP {status}). It is gated or "
-            "private: accept its terms on the Hub with your account, then export HF_TOKEN=<a "
-            "read token> and rerun. Nothing was downloaded."
+            f"dataset '{ds}': {repo} is gated and access was refused (HTTP {status}). Accept its "
+            "terms on the Hub with your account, then export HF_TOKEN=<a read token> and rerun. "
+            "Nothing was downloaded."
         )
     if isinstance(exc, errors.RevisionNotFoundError):
         return PermanentHubError(
             f"dataset '{ds}': revision '{revision}' does not exist in {repo}. Fix "
             f"datasets.{ds}.revision (a branch, tag or full commit sha) or run `foundry refresh`."
         )
+    # The Hub answers 401 both for a missing repo and for a private one without a token.
     if isinstance(exc, errors.RepositoryNotFoundError | errors.RemoteEntryNotFoundError) or (
         status == 404
     ):
         return PermanentHubError(
-            f"dataset '{ds}': {repo} (revision '{revision}') was not found on the Hub (HTTP 404). "
-            f"Check datasets.{ds}.hub for typos; if it is private, export HF_TOKEN."
+            f"dataset '{ds}': {repo} (revision '{revision}') was not found on the Hub "
+            f"(HTTP {status}). Check datasets.{ds}.hub for typos; if the repo is private or "
+            "gated, export HF_TOKEN=<a read token> with access to it and rerun."
+        )
+    if status in (401, 403):
+        return PermanentHubError(
+            f"dataset '{ds}': access to {repo} was refused (HTTP {status}). Check that HF_TOKEN "
+            "is set and valid and that your account may read this repo, then rerun. "
+            "Nothing was downloaded."
         )
     retry_after = None
     response = getattr(exc, "response", None)
@@ -219,19 +243,33 @@ def resolve_revision(
     return info.sha, list(info.siblings or [])
 
 
-def ingest_hub(
-    ds: str, spec: dict[str, Any], out_dir: str | Path, hub_cfg: dict[str, Any]
-) -> dict[str, Any]:
-    """Download ``spec['hub']`` at its pinned revision, verify every file, return the manifest."""
-    from huggingface_hub import snapshot_download
+SHA_RE = re.compile(r"^[0-9a-f]{40}$")
 
-    repo, requested = spec["hub"], spec.get("revision", "main")
-    pattern = spec.get("data_files", "**/*.parquet")
-    retry = {
+
+def is_commit_sha(revision: str) -> bool:
+    """A full commit sha never moves, so it is used as is (no Hub round trip to resolve it)."""
+    return bool(SHA_RE.match(revision))
+
+
+def retry_settings(hub_cfg: dict[str, Any]) -> dict[str, float]:
+    return {
         "max_retries": int(hub_cfg.get("max_retries", 5)),
         "backoff": float(hub_cfg.get("backoff_seconds", 2.0)),
         "max_backoff": float(hub_cfg.get("max_backoff_seconds", 60.0)),
     }
+
+
+def resolve_data_revision(
+    ds: str, spec: dict[str, Any], hub_cfg: dict[str, Any], revision: str | None = None
+) -> tuple[str, str, list[Any]]:
+    """Which commit holds this dataset's data files: (sha, branch it came from, siblings).
+
+    A repo whose tracked branch holds only a loading script is read from the Hub's parquet
+    conversion (``refs/convert/parquet``) instead: its code is never run.
+    """
+    repo, requested = spec["hub"], revision or spec.get("revision", "main")
+    pattern = spec.get("data_files", "**/*.parquet")
+    retry = retry_settings(hub_cfg)
     timeout = float(hub_cfg.get("timeout_seconds", 30.0))
 
     def classify_here(exc: BaseException) -> IngestError:
@@ -243,22 +281,54 @@ def ingest_hub(
         **retry,
     )
     names = sorted(s.rfilename for s in siblings)
-    via = requested
-    if not any(fnmatch.fnmatch(n, pattern) for n in names):
-        scripts = [n for n in names if n.endswith(".py") and "/" not in n]
-        if not scripts:
-            raise PermanentHubError(
-                f"dataset '{ds}': {repo}@{requested} has no files matching '{pattern}' "
-                f"(it has: {', '.join(names[:12]) or 'nothing'}). Set datasets.{ds}.data_files."
-            )
-        log.info("%s: only a loading script (%s); reading %s", ds, scripts[0], PARQUET_BRANCH)
-        via = PARQUET_BRANCH
-        sha, siblings = with_retries(
-            lambda: resolve_revision(repo, PARQUET_BRANCH, ds=ds, timeout=timeout),
-            what=classify_here,
-            **retry,
+    if any(fnmatch.fnmatch(n, pattern) for n in names):
+        return sha, requested, siblings
+    scripts = [n for n in names if n.endswith(".py") and "/" not in n]
+    if not scripts:
+        raise PermanentHubError(
+            f"dataset '{ds}': {repo}@{requested} has no files matching '{pattern}' "
+            f"(it has: {', '.join(names[:12]) or 'nothing'}). Set datasets.{ds}.data_files."
         )
-        names = sorted(s.rfilename for s in siblings)
+    log.info("%s: only a loading script (%s); reading %s", ds, scripts[0], PARQUET_BRANCH)
+    sha, siblings = with_retries(
+        lambda: resolve_revision(repo, PARQUET_BRANCH, ds=ds, timeout=timeout),
+        what=lambda exc: classify(exc, ds, repo, PARQUET_BRANCH),
+        **retry,
+    )
+    names = sorted(s.rfilename for s in siblings)
+    if not any(fnmatch.fnmatch(n, pattern) for n in names):
+        raise PermanentHubError(
+            f"dataset '{ds}': {repo} has only a loading script and its {PARQUET_BRANCH} branch "
+            f"has no files matching '{pattern}'. Set datasets.{ds}.data_files."
+        )
+    return sha, PARQUET_BRANCH, siblings
+
+
+def _check_parquet(p: Path) -> None:
+    """A parquet file must at least open (footer + schema): catches truncated downloads."""
+    import pyarrow.parquet as pq
+
+    pq.ParquetFile(p).close()
+
+
+def ingest_hub(
+    ds: str, spec: dict[str, Any], out_dir: str | Path, hub_cfg: dict[str, Any]
+) -> dict[str, Any]:
+    """Download ``spec['hub']`` at its pinned revision, verify every file, return the manifest."""
+    from huggingface_hub import constants, snapshot_download
+
+    repo, requested = spec["hub"], spec.get("revision", "main")
+    pattern = spec.get("data_files", "**/*.parquet")
+    retry = retry_settings(hub_cfg)
+    timeout = float(hub_cfg.get("timeout_seconds", 30.0))
+    # Read at call time by huggingface_hub: a stalled body fails after `timeout`, then retries.
+    constants.HF_HUB_DOWNLOAD_TIMEOUT = timeout
+
+    def classify_here(exc: BaseException) -> IngestError:
+        return classify(exc, ds, repo, requested)
+
+    sha, via, siblings = resolve_data_revision(ds, spec, hub_cfg)
+    names = sorted(s.rfilename for s in siblings)
     files = _select(names, pattern)
     expected = {}
     for s in siblings:
@@ -292,6 +362,15 @@ def ingest_hub(
             if want_sha and sha256_file(p) != want_sha:
                 _evict(p)
                 raise TransientHubError(f"dataset '{ds}': {f} failed its sha256 check; refetching")
+            if f.endswith(".parquet"):
+                try:
+                    _check_parquet(p)
+                except Exception as exc:  # noqa: BLE001 - any read failure = corrupt download
+                    _evict(p)
+                    raise TransientHubError(
+                        f"dataset '{ds}': {f} from {repo}@{sha} is not a readable parquet file "
+                        f"({exc}); refetching"
+                    ) from exc
         return snap
 
     snap = with_retries(download, what=classify_here, **retry)

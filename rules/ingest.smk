@@ -1,4 +1,6 @@
 # Phase 1: pinned download (or local copy) → raw/<ds>/files + manifest.json (written last).
+# Transient Hub faults are retried inside the job (hub.max_retries, backoff); no rule-level
+# retries, so a permanent error (401/403/404) fails at once instead of being repeated.
 
 
 rule ingest:
@@ -8,7 +10,6 @@ rule ingest:
         paths.raw_manifest("{ds}"),
     log:
         paths.log("ingest", "{ds}"),
-    retries: 2
     conda:
         DATA_ENV
     threads: 1
