@@ -12,10 +12,11 @@ import io
 import json
 import logging
 import tarfile
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -26,6 +27,7 @@ from foundry.config import ENGINE_COLUMNS
 from foundry.sources import iter_items, read_manifest
 
 log = logging.getLogger("foundry.shards")
+PROGRESS_EVERY = 200  # items between progress lines in a shard's log
 
 PLAN_SCHEMA = pa.schema(
     [
@@ -186,17 +188,32 @@ def standardize_shard(settings: Settings, shard: int, root: str | Path = ".") ->
     ds = settings.dataset
     manifest = read_manifest(ds, root)
     revision = manifest["resolved_revision"]
-    plan = pq.read_table(root / paths.plan(ds)).to_pylist()
-    mine = [p for p in plan if p["shard"] == shard]
+    # Only this shard's plan rows: a job's memory must not grow with the dataset.
+    plan = pq.read_table(root / paths.plan(ds), filters=[("shard", "==", shard)])
+    mine = [p for p in plan.to_pylist() if p["shard"] == shard]
     dup_of = {p["id"]: p["duplicate_of"] for p in mine}
     rows: dict[str, set[int]] = {}
     for p in mine:
         rows.setdefault(p["source_file"], set()).add(p["source_row"])
     kept: list[dict[str, Any]] = []
     rejected: list[dict[str, Any]] = []
-    members: list[tuple[str, bytes, bytes]] = []
+    members: list[tuple[str, bytes | _Spooled, bytes]] = []
+    # WAVs wait in a temp file (not in memory) until the tar is written in id order.
+    spool = tempfile.TemporaryFile(prefix="foundry-shard-")
     has_audio = "audio" in settings.columns
-    for it in iter_items(ds, settings.columns, manifest, root, rows=rows, with_audio=has_audio):
+    for n, it in enumerate(
+        iter_items(ds, settings.columns, manifest, root, rows=rows, with_audio=has_audio), 1
+    ):
+        if n % PROGRESS_EVERY == 0:
+            log.info(
+                "%s shard %d: %d/%d items (%d kept, %d rejected so far)",
+                ds,
+                shard,
+                n,
+                len(mine),
+                len(kept),
+                len(rejected),
+            )
         raw_text = it.text or ""
         norm = text.normalize(raw_text)
         if dup_of.get(it.id):
@@ -246,9 +263,15 @@ def standardize_shard(settings: Settings, shard: int, root: str | Path = ".") ->
         }
         kept.append(row)
         meta = json.dumps(row, sort_keys=True, ensure_ascii=False).encode("utf-8")
-        wav = audio.encode_wav(std.pcm16) if std else b""
+        wav: bytes | _Spooled = b""
+        if std:
+            data = audio.encode_wav(std.pcm16)
+            wav = _Spooled(spool, spool.tell(), len(data))
+            spool.write(data)
+            del data
         members.append((it.id, wav, meta))
-    _write_tar(root / paths.shard_tar(ds, shard), members)
+    with spool:
+        _write_tar(root / paths.shard_tar(ds, shard), members)
     kept.sort(key=lambda r: r["id"])
     rejected.sort(key=lambda r: r["id"])
     write_parquet(root / paths.shard_part(ds, shard), pa.Table.from_pylist(kept, MANIFEST_SCHEMA))
@@ -263,15 +286,32 @@ def standardize_shard(settings: Settings, shard: int, root: str | Path = ".") ->
     return {"planned": len(mine), "kept": len(kept), "rejected": len(rejected)}
 
 
-def _write_tar(path: Path, members: Iterable[tuple[str, bytes, bytes]]) -> None:
+@dataclass(frozen=True)
+class _Spooled:
+    """A WAV parked in a shard's temp file: where it starts and how long it is."""
+
+    spool: IO[bytes]
+    offset: int
+    size: int
+
+    def __len__(self) -> int:
+        return self.size
+
+    def reader(self) -> IO[bytes]:
+        self.spool.seek(self.offset)
+        return self.spool
+
+
+def _write_tar(path: Path, members: Iterable[tuple[str, bytes | _Spooled, bytes]]) -> None:
     with (
         atomic_write(path, "wb") as fh,
         tarfile.open(fileobj=fh, mode="w", format=tarfile.PAX_FORMAT) as tar,
     ):
         for item_id, wav, meta in sorted(members, key=lambda m: m[0]):
             safe_member(item_id)
-            if wav:
-                tar.addfile(_tarinfo(f"{item_id}.wav", len(wav)), io.BytesIO(wav))
+            if len(wav):
+                body = wav.reader() if isinstance(wav, _Spooled) else io.BytesIO(wav)
+                tar.addfile(_tarinfo(f"{item_id}.wav", len(wav)), body)
             tar.addfile(_tarinfo(f"{item_id}.json", len(meta)), io.BytesIO(meta))
 
 

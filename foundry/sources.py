@@ -6,6 +6,7 @@ audio-codec tokens fails with a message listing what the dataset does have and t
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from collections.abc import Iterator
@@ -128,12 +129,8 @@ def iter_items(
         check_schema(ds, columns, pf.schema_arrow, rel)
         selected = rows.get(rel) if rows is not None else None
         proj = sorted(set(wanted.values()))
-        offset = 0
-        for batch in pf.iter_batches(batch_size=batch_size, columns=proj):
+        for offset, batch in _batches(pf, proj, batch_size, selected):
             n = batch.num_rows
-            if selected is not None and not any(offset <= r < offset + n for r in selected):
-                offset += n
-                continue
             data = {c: batch.column(c).to_pylist() for c in proj}
             for i in range(n):
                 row = offset + i
@@ -151,4 +148,31 @@ def iter_items(
                     speaker=_str(get.get("speaker")),
                     translation=_str(get.get("translation")),
                 )
-            offset += n
+
+
+def _batches(
+    pf: pq.ParquetFile, columns: list[str], batch_size: int, selected: set[int] | None
+) -> Iterator[tuple[int, pa.RecordBatch]]:
+    """(first row, batch) for batches holding a selected row (all batches without a selection).
+
+    Row groups holding none of the selected rows are skipped unread, so a shard job decompresses
+    its own part of a file rather than the whole file.
+    """
+    wanted = sorted(selected) if selected is not None else None
+
+    def hit(lo: int, hi: int) -> bool:
+        if wanted is None:
+            return True
+        i = bisect.bisect_left(wanted, lo)
+        return i < len(wanted) and wanted[i] < hi
+
+    start = 0
+    for g in range(pf.metadata.num_row_groups):
+        size = pf.metadata.row_group(g).num_rows
+        if hit(start, start + size):
+            offset = start
+            for batch in pf.iter_batches(batch_size=batch_size, row_groups=[g], columns=columns):
+                if hit(offset, offset + batch.num_rows):
+                    yield offset, batch
+                offset += batch.num_rows
+        start += size

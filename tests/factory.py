@@ -90,7 +90,16 @@ def text_rows(n: int = 24, labels: tuple[str, ...] = ("a", "b", "c")):
 
 def make_project(tmp: Path, datasets: dict[str, dict[str, Any]], **overrides: Any) -> Path:
     """A runnable workflow copy in tmp (Snakefile, rules, scripts, config) with these datasets."""
-    for name in ("Snakefile", "rules", "scripts", "config", "envs", "profiles", "foundry"):
+    for name in (
+        "Snakefile",
+        "rules",
+        "scripts",
+        "config",
+        "envs",
+        "profiles",
+        "foundry",
+        "report",
+    ):
         src = ROOT / name
         if src.is_dir():
             shutil.copytree(src, tmp / name, ignore=shutil.ignore_patterns("__pycache__"))

@@ -11,7 +11,17 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PROJECT_FILES = ("Snakefile", "rules", "scripts", "config", "envs", "profiles", "foundry", "demo")
+PROJECT_FILES = (
+    "Snakefile",
+    "rules",
+    "scripts",
+    "config",
+    "envs",
+    "profiles",
+    "foundry",
+    "report",
+    "demo",
+)
 
 
 def copy_project(dest: Path, with_demo: bool = True) -> Path:
