@@ -1,0 +1,247 @@
+"""Base models: tiny random-init ones built locally (demo), or pinned Hub snapshots (production).
+
+Config ``engines.<engine>.base`` is either ``{tiny: {...sizes}}`` — a plumbing-check model built
+from a config with a fixed seed and a character tokenizer from the engine's training text — or
+``{hub: org/name, revision: <40-hex commit>}``, fetched with ``snapshot_download`` at that commit
+(token from ``HF_TOKEN``, never written anywhere) and recorded with sha256s in ``foundry.json``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from foundry.atomic import atomic_dir, write_json
+from foundry.text import normalize
+from foundry.train.common import FOUNDRY_META, TrainError
+
+log = logging.getLogger("foundry.train.base")
+
+SPECIALS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]  # RoBERTa order: ids 0..4
+TEXT_ENGINES = ("intent", "sentiment", "text")
+
+
+def task_of(engine: str, arch: str | None = None) -> str:
+    if engine in ("intent", "sentiment"):
+        return "text_classification"
+    if engine == "text":
+        return "masked_lm"
+    if engine == "dialect":
+        return "audio_classification"
+    if engine == "stt":
+        return "ctc" if arch == "ctc" else "whisper"
+    raise TrainError(
+        f"engine '{engine}' has no training task; trainable: stt, dialect, intent, text, sentiment"
+    )
+
+
+def char_vocab(texts: list[str]) -> list[str]:
+    """Every code point of the normalized training text, sorted (deterministic ids)."""
+    return sorted({ch for t in texts for ch in normalize(t)})
+
+
+def char_tokenizer(chars: list[str], max_length: int) -> Any:
+    """A fast character-level tokenizer: <s> c c c </s>, loadable with AutoTokenizer."""
+    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, processors
+    from transformers import PreTrainedTokenizerFast
+
+    vocab = {tok: i for i, tok in enumerate(SPECIALS)}
+    for ch in chars:
+        vocab.setdefault(ch, len(vocab))
+    tok = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.Split(Regex(r"[\s\S]"), behavior="isolated")
+    tok.post_processor = processors.TemplateProcessing(
+        single="<s> $A </s>", special_tokens=[("<s>", 0), ("</s>", 2)]
+    )
+    tok.decoder = decoders.Fuse()
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        bos_token="<s>",
+        pad_token="<pad>",
+        eos_token="</s>",
+        unk_token="<unk>",
+        mask_token="<mask>",
+        model_max_length=max_length,
+        clean_up_tokenization_spaces=False,
+    )
+
+
+def _tiny_text(spec: dict[str, Any], texts: list[str], out: Path) -> dict[str, Any]:
+    from transformers import RobertaConfig, RobertaForMaskedLM
+
+    max_len = int(spec.get("max_length", 128))
+    tok = char_tokenizer(char_vocab(texts), max_len)
+    cfg = RobertaConfig(
+        vocab_size=len(tok),
+        hidden_size=int(spec.get("hidden_size", 64)),
+        num_hidden_layers=int(spec.get("layers", 2)),
+        num_attention_heads=int(spec.get("heads", 2)),
+        intermediate_size=int(spec.get("intermediate_size", 128)),
+        max_position_embeddings=max_len + 2,
+        pad_token_id=1,
+        bos_token_id=0,
+        eos_token_id=2,
+        type_vocab_size=1,
+    )
+    RobertaForMaskedLM(cfg).save_pretrained(out)
+    tok.save_pretrained(out)
+    return {"family": "roberta", "vocab_size": len(tok), "max_length": max_len}
+
+
+def _tiny_wav2vec2(spec: dict[str, Any], out: Path) -> dict[str, Any]:
+    from transformers import Wav2Vec2Config, Wav2Vec2FeatureExtractor, Wav2Vec2Model
+
+    cfg = Wav2Vec2Config(
+        hidden_size=int(spec.get("hidden_size", 64)),
+        num_hidden_layers=int(spec.get("layers", 2)),
+        num_attention_heads=int(spec.get("heads", 2)),
+        intermediate_size=int(spec.get("intermediate_size", 128)),
+        conv_dim=tuple(spec.get("conv_dim", (32, 32, 32))),
+        conv_kernel=tuple(spec.get("conv_kernel", (10, 8, 8))),
+        conv_stride=tuple(spec.get("conv_stride", (5, 8, 8))),
+        num_conv_pos_embeddings=int(spec.get("conv_pos", 16)),
+        num_conv_pos_embedding_groups=int(spec.get("conv_pos_groups", 4)),
+        mask_time_prob=0.0,
+        layerdrop=0.0,
+        do_stable_layer_norm=True,
+        feat_extract_norm="layer",
+        classifier_proj_size=int(spec.get("classifier_proj_size", 32)),
+    )
+    Wav2Vec2Model(cfg).save_pretrained(out)
+    Wav2Vec2FeatureExtractor(
+        feature_size=1,
+        sampling_rate=16000,
+        padding_value=0.0,
+        do_normalize=True,
+        return_attention_mask=True,
+    ).save_pretrained(out)
+    return {"family": "wav2vec2"}
+
+
+def _tiny_whisper(spec: dict[str, Any], texts: list[str], out: Path) -> dict[str, Any]:
+    from transformers import WhisperConfig, WhisperFeatureExtractor, WhisperForConditionalGeneration
+
+    chunk = int(spec.get("chunk_seconds", 8))
+    max_target = int(spec.get("max_target_positions", 160))
+    tok = char_tokenizer(char_vocab(texts), max_target)
+    cfg = WhisperConfig(
+        vocab_size=len(tok),
+        num_mel_bins=int(spec.get("mel_bins", 80)),
+        d_model=int(spec.get("hidden_size", 64)),
+        encoder_layers=int(spec.get("layers", 2)),
+        decoder_layers=int(spec.get("layers", 2)),
+        encoder_attention_heads=int(spec.get("heads", 2)),
+        decoder_attention_heads=int(spec.get("heads", 2)),
+        encoder_ffn_dim=int(spec.get("intermediate_size", 128)),
+        decoder_ffn_dim=int(spec.get("intermediate_size", 128)),
+        max_source_positions=chunk * 50,
+        max_target_positions=max_target,
+        pad_token_id=1,
+        bos_token_id=0,
+        eos_token_id=2,
+        decoder_start_token_id=0,
+        suppress_tokens=[],
+        begin_suppress_tokens=[],
+    )
+    WhisperForConditionalGeneration(cfg).save_pretrained(out)
+    tok.save_pretrained(out)
+    WhisperFeatureExtractor(
+        feature_size=cfg.num_mel_bins, sampling_rate=16000, chunk_length=chunk
+    ).save_pretrained(out)
+    return {"family": "whisper", "vocab_size": len(tok), "chunk_seconds": chunk}
+
+
+def build_tiny(
+    engine: str, spec: dict[str, Any], texts: list[str], out: Path, seed: int, arch: str | None
+) -> dict[str, Any]:
+    """A random-init plumbing-check model from a config (fixed seed), saved like a Hub model."""
+    torch.manual_seed(seed)
+    task = task_of(engine, arch)
+    if engine in TEXT_ENGINES:
+        info = _tiny_text(spec, texts, out)
+    elif task == "whisper":
+        info = _tiny_whisper(spec, texts, out)
+    else:  # dialect, stt with arch ctc: a wav2vec2 encoder; heads are added at training time
+        info = _tiny_wav2vec2(spec, out)
+    return {"source": "tiny", "plumbing_check": True, "spec": spec, "seed": seed, **info}
+
+
+def fetch_hub(engine: str, spec: dict[str, Any], out: Path, hub_cfg: dict[str, Any]) -> dict:
+    """Download ``spec['hub']`` at the pinned commit ``spec['revision']`` and record sha256s."""
+    from huggingface_hub import snapshot_download
+
+    from foundry import hub
+
+    repo, revision = spec["hub"], str(spec.get("revision", ""))
+    if not hub.is_commit_sha(revision):
+        raise TrainError(
+            f"engine '{engine}': base model {repo} needs a pinned revision (a 40-hex commit sha) "
+            f"in engines.{engine}.base.revision, got {revision!r}; copy it from the model's "
+            "'Files and versions' page on the Hub"
+        )
+    patterns = spec.get(
+        "allow_patterns", ["*.json", "*.safetensors", "*.model", "*.txt", "*.tiktoken"]
+    )
+
+    def download() -> Path:
+        return Path(
+            snapshot_download(
+                repo,
+                revision=revision,
+                allow_patterns=patterns,
+                token=os.environ.get("HF_TOKEN") or None,
+            )
+        )
+
+    snap = hub.with_retries(
+        download,
+        what=lambda exc: hub.classify(exc, f"base model of {engine}", repo, revision),
+        **hub.retry_settings(hub_cfg),
+    )
+    files = sorted(str(p.relative_to(snap)) for p in snap.rglob("*") if p.is_file())
+    if not any(f.endswith(".safetensors") for f in files):
+        raise TrainError(
+            f"engine '{engine}': {repo}@{revision} has no .safetensors weights; pick a revision "
+            "that has them (pickled .bin weights are not loaded)"
+        )
+    for f in files:
+        (out / f).parent.mkdir(parents=True, exist_ok=True)
+        (out / f).write_bytes((snap / f).read_bytes())
+    return {
+        "source": "hub",
+        "plumbing_check": False,
+        "repo": repo,
+        "revision": revision,
+        "language": spec.get("language"),
+        "files": hub._describe(out, files),
+    }
+
+
+def build_base(
+    engine: str,
+    settings: dict[str, Any],
+    texts: list[str],
+    out_dir: str | Path,
+    seed: int,
+    hub_cfg: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Write models/<engine>/base/ atomically (weights + processor + foundry.json)."""
+    spec = settings.get("base") or {"tiny": {}}
+    arch = settings.get("arch")
+    with atomic_dir(out_dir) as tmp:
+        if "hub" in spec:
+            meta = fetch_hub(engine, spec, tmp, hub_cfg or {})
+        elif "tiny" in spec:
+            meta = build_tiny(engine, dict(spec["tiny"] or {}), texts, tmp, seed, arch)
+        else:
+            raise TrainError(
+                f"config key 'engines.{engine}.base': give either tiny: {{...}} (demo) or "
+                "hub: <org/name> with revision: <commit sha>"
+            )
+        meta.update({"engine": engine, "task": task_of(engine, arch)})
+        write_json(tmp / FOUNDRY_META, meta)
+    return meta

@@ -1,0 +1,217 @@
+"""Shared training machinery: device, seeds, LoRA wrapping, a small deterministic loop, sizes.
+
+A hand-written loop instead of ``transformers.Trainer``: the demo trains five tiny models on two
+CPU cores in seconds, and a plain loop is easier to make bit-for-bit reproducible.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import random
+import shutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+log = logging.getLogger("foundry.train")
+
+FOUNDRY_META = "foundry.json"  # written beside the adapter and the base: how to use them
+
+
+class TrainError(RuntimeError):
+    """Training cannot proceed; the message names the engine and what to do."""
+
+
+@dataclass
+class Settings:
+    """One engine's hyperparameters (config ``engines.<engine>``), defaults filled in."""
+
+    engine: str
+    raw: dict[str, Any]
+    seed: int = 1234
+    epochs: int = 10
+    batch_size: int = 8
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    warmup_ratio: float = 0.1
+    max_grad_norm: float = 1.0
+    lora: dict[str, Any] = field(default_factory=dict)
+    threads: int = 2
+
+    @classmethod
+    def from_config(cls, cfg: dict[str, Any], engine: str, threads: int = 2) -> Settings:
+        raw = dict(cfg.get("engines", {}).get(engine, {}))
+        if engine in (cfg.get("models") or {}):  # production: models.<engine>: {hub, revision}
+            raw["base"] = cfg["models"][engine]
+        return cls(
+            engine=engine,
+            raw=raw,
+            seed=int(raw.get("seed", cfg.get("seed", 1234))),
+            epochs=int(raw.get("epochs", 10)),
+            batch_size=int(raw.get("batch_size", 8)),
+            lr=float(raw.get("lr", 1e-3)),
+            weight_decay=float(raw.get("weight_decay", 0.0)),
+            warmup_ratio=float(raw.get("warmup_ratio", 0.1)),
+            max_grad_norm=float(raw.get("max_grad_norm", 1.0)),
+            lora=dict(raw.get("lora", {})),
+            threads=max(1, int(threads)),
+        )
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.raw.get(key, default)
+
+
+def device() -> torch.device:
+    """CUDA when available (bf16 autocast), CPU otherwise."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def autocast(dev: torch.device) -> Any:
+    if dev.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return torch.autocast("cpu", enabled=False)
+
+
+def seed_everything(seed: int, threads: int | None = None) -> None:
+    """Same seed, same thread count, same CPU -> same numbers (checked by the tests)."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    if threads:
+        torch.set_num_threads(threads)
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def lora_config(settings: Settings, defaults: dict[str, Any]) -> Any:
+    """PEFT LoraConfig from config ``engines.<engine>.lora`` over per-task defaults."""
+    from peft import LoraConfig
+
+    spec = {**defaults, **settings.lora}
+    return LoraConfig(
+        r=int(spec.get("r", 8)),
+        lora_alpha=int(spec.get("alpha", 16)),
+        lora_dropout=float(spec.get("dropout", 0.0)),
+        target_modules=list(spec["target_modules"]),
+        modules_to_save=list(spec.get("modules_to_save") or []) or None,
+        task_type=spec.get("task_type"),
+        bias="none",
+    )
+
+
+def param_counts(model: torch.nn.Module) -> dict[str, Any]:
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    total = sum(p.numel() for p in model.parameters())
+    return {
+        "trainable_params": trainable,
+        "total_params": total,
+        "trainable_share": round(trainable / total, 6) if total else 0.0,
+    }
+
+
+def weights_bytes(folder: str | Path) -> int:
+    """Bytes of the weight files in a model folder (what 'size' means for base vs adapter)."""
+    exts = (".safetensors", ".bin", ".pt")
+    return sum(p.stat().st_size for p in Path(folder).rglob("*") if p.name.endswith(exts))
+
+
+def batches(n: int, size: int, generator: torch.Generator | None = None) -> list[list[int]]:
+    order = torch.randperm(n, generator=generator).tolist() if generator else list(range(n))
+    return [order[i : i + size] for i in range(0, n, size)]
+
+
+def trainable_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
+
+
+def load_trainable_state(model: torch.nn.Module, state: dict[str, torch.Tensor]) -> None:
+    params = dict(model.named_parameters())
+    with torch.no_grad():
+        for n, t in state.items():
+            params[n].copy_(t)
+
+
+class Board:
+    """TensorBoard events under logs/tensorboard/<engine>/ (cleared first, one run per folder)."""
+
+    def __init__(self, folder: str | Path) -> None:
+        from torch.utils.tensorboard import SummaryWriter
+
+        shutil.rmtree(folder, ignore_errors=True)
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        self.writer = SummaryWriter(log_dir=str(folder))
+
+    def scalars(self, prefix: str, values: dict[str, Any], step: int) -> None:
+        for k, v in values.items():
+            if isinstance(v, int | float) and math.isfinite(v):
+                self.writer.add_scalar(f"{prefix}/{k}", v, step)
+
+    def close(self) -> None:
+        self.writer.flush()
+        self.writer.close()
+
+
+def fit(
+    model: torch.nn.Module,
+    settings: Settings,
+    n_train: int,
+    loss_fn: Callable[[list[int]], torch.Tensor],
+    dev_fn: Callable[[], dict[str, float]] | None,
+    board: Board,
+) -> dict[str, Any]:
+    """AdamW + linear warmup/decay; keep the trainable weights of the best dev loss."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=settings.lr, weight_decay=settings.weight_decay)
+    gen = torch.Generator().manual_seed(settings.seed)
+    per_epoch = max(1, math.ceil(n_train / settings.batch_size))
+    total = per_epoch * settings.epochs
+    warm = int(total * settings.warmup_ratio)
+
+    def schedule(step: int) -> float:
+        if step < warm:
+            return (step + 1) / (warm + 1)
+        return max(0.0, (total - step) / max(1, total - warm))
+
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, schedule)
+    step, best, best_epoch, best_state = 0, math.inf, -1, None
+    history: list[dict[str, float]] = []
+    for epoch in range(settings.epochs):
+        model.train()
+        running = 0.0
+        for idx in batches(n_train, settings.batch_size, gen):
+            loss = loss_fn(idx)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, settings.max_grad_norm)
+            opt.step()
+            sched.step()
+            step += 1
+            value = float(loss.detach())
+            running += value
+            board.scalars("train", {"loss": value, "lr": sched.get_last_lr()[0]}, step)
+        entry = {"epoch": epoch + 1, "train_loss": round(running / per_epoch, 6)}
+        if dev_fn is not None:
+            model.eval()
+            with torch.no_grad():
+                dev = dev_fn()
+            board.scalars("dev", dev, step)
+            entry.update({f"dev_{k}": round(v, 6) for k, v in dev.items()})
+            if dev["loss"] < best:
+                best, best_epoch, best_state = dev["loss"], epoch + 1, trainable_state(model)
+        history.append(entry)
+        log.info("%s epoch %d: %s", settings.engine, epoch + 1, entry)
+    if best_state is not None:
+        load_trainable_state(model, best_state)
+    model.eval()
+    return {"epochs": settings.epochs, "steps": step, "best_epoch": best_epoch, "history": history}
+
+
+def chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]

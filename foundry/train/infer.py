@@ -1,0 +1,243 @@
+"""Inference API: a saved base + its PEFT adapter -> predictions (used by training and serving).
+
+Training writes ``models/<engine>/test_predictions.json`` with these same classes on the in-memory
+model, so a reloaded adapter is checked against exactly what training produced.
+
+    p = load_predictor("intent", "models/intent/adapter")
+    p.predict([{"text": "ബിൽ അടയ്ക്കണം"}])            # -> ["pay_bill"]
+    load_predictor("stt", "models/stt/adapter").predict([{"audio": wav_bytes}])  # -> [transcript]
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from foundry.text import normalize
+from foundry.train.common import FOUNDRY_META, TrainError, chunks, seed_everything
+from foundry.train.data import waveform
+
+BATCH = 16
+
+
+def _wave(item: dict[str, Any], engine: str) -> np.ndarray:
+    if "audio" not in item:
+        raise ValueError(f"engine '{engine}' needs inputs like {{'audio': <16 kHz WAV bytes>}}")
+    a = item["audio"]
+    return a.astype(np.float32) if isinstance(a, np.ndarray) else waveform(a)
+
+
+def _text(item: dict[str, Any], engine: str) -> str:
+    if "text" not in item:
+        raise ValueError(f"engine '{engine}' needs inputs like {{'text': 'മലയാളം'}}")
+    return normalize(str(item["text"]))
+
+
+class Predictor:
+    """Base model + adapter in eval mode; ``predict`` maps inputs to label / transcript strings."""
+
+    engine: str
+
+    def __init__(self, engine: str, model: Any, processor: Any, meta: dict[str, Any]) -> None:
+        self.engine = engine
+        self.model = model
+        self.processor = processor
+        self.meta = meta
+        self.device = next(model.parameters()).device
+
+    def predict(self, inputs: list[dict]) -> list[str]:
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            with torch.no_grad():
+                out: list[str] = []
+                for batch in chunks(list(inputs), BATCH):
+                    out += self._batch(batch)
+                return out
+        finally:
+            self.model.train(was_training)
+
+    def _batch(self, batch: list[dict]) -> list[str]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class TextClassifier(Predictor):
+    def _batch(self, batch: list[dict]) -> list[str]:
+        enc = self.processor(
+            [_text(x, self.engine) for x in batch],
+            padding=True,
+            truncation=True,
+            return_tensors="pt",
+        ).to(self.device)
+        logits = self.model(**enc).logits
+        return [self.meta["labels"][i] for i in logits.argmax(-1).tolist()]
+
+
+class AudioClassifier(Predictor):
+    def _batch(self, batch: list[dict]) -> list[str]:
+        enc = self.processor(
+            [_wave(x, self.engine) for x in batch],
+            sampling_rate=16000,
+            padding=True,
+            return_attention_mask=True,
+            return_tensors="pt",
+        ).to(self.device)
+        logits = self.model(input_values=enc.input_values, attention_mask=enc.attention_mask).logits
+        return [self.meta["labels"][i] for i in logits.argmax(-1).tolist()]
+
+
+class WhisperTranscriber(Predictor):
+    """Greedy decoding from the recorded decoder prompt (works for tiny and real Whisper)."""
+
+    def _batch(self, batch: list[dict]) -> list[str]:
+        fe, tok = self.processor["feature_extractor"], self.processor["tokenizer"]
+        feats = fe(
+            [_wave(x, self.engine) for x in batch], sampling_rate=16000, return_tensors="pt"
+        ).input_features.to(self.device)
+        enc = self.model.get_encoder()(feats).last_hidden_state
+        prompt = torch.tensor(self.meta["decoder_prompt"], dtype=torch.long, device=self.device)
+        seq = prompt.repeat(len(batch), 1)
+        eos = tok.eos_token_id
+        done = torch.zeros(len(batch), dtype=torch.bool, device=self.device)
+        for _ in range(int(self.meta["max_new_tokens"])):
+            logits = self.model(encoder_outputs=(enc,), decoder_input_ids=seq).logits[:, -1]
+            nxt = logits.argmax(-1)
+            nxt = torch.where(done, torch.full_like(nxt, eos), nxt)
+            seq = torch.cat([seq, nxt[:, None]], dim=1)
+            done |= nxt == eos
+            if bool(done.all()):
+                break
+        texts = []
+        for row in seq[:, prompt.numel() :].tolist():
+            if eos in row:
+                row = row[: row.index(eos)]
+            texts.append(normalize(tok.decode(row, skip_special_tokens=True)))
+        return texts
+
+
+class CtcTranscriber(Predictor):
+    """Argmax per frame, collapse repeats, drop blanks (the tokenizer's pad)."""
+
+    def _batch(self, batch: list[dict]) -> list[str]:
+        fe, tok = self.processor["feature_extractor"], self.processor["tokenizer"]
+        enc = fe(
+            [_wave(x, self.engine) for x in batch],
+            sampling_rate=16000,
+            padding=True,
+            return_attention_mask=True,
+            return_tensors="pt",
+        ).to(self.device)
+        logits = self.model(input_values=enc.input_values, attention_mask=enc.attention_mask).logits
+        ids = logits.argmax(-1)
+        return [normalize(t) for t in tok.batch_decode(ids)]
+
+
+PREDICTORS = {
+    "text_classification": TextClassifier,
+    "audio_classification": AudioClassifier,
+    "whisper": WhisperTranscriber,
+    "ctc": CtcTranscriber,
+}
+
+
+def read_meta(adapter_dir: str | Path) -> dict[str, Any]:
+    path = Path(adapter_dir) / FOUNDRY_META
+    if not path.exists():
+        raise TrainError(
+            f"{adapter_dir} is not a foundry adapter folder ({FOUNDRY_META} missing); "
+            "point at models/<engine>/adapter built by the workflow"
+        )
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def resolve_base(adapter_dir: str | Path, meta: dict[str, Any], base_dir: str | None) -> Path:
+    """The explicit base_dir, else the recorded one (relative to cwd, else to the project root)."""
+    if base_dir:
+        return Path(base_dir)
+    recorded = Path(meta["base_dir"])
+    project = Path(adapter_dir).resolve().parent.parent.parent  # models/<engine>/adapter
+    for cand in (recorded, project / recorded):
+        if (cand / FOUNDRY_META).exists() or (cand / "config.json").exists():
+            return cand
+    raise TrainError(
+        f"adapter {adapter_dir} was trained on base {recorded}, which is not there; pass "
+        "base_dir= (the saved models/<engine>/base folder)"
+    )
+
+
+def load_base(task: str, base: str | Path, meta: dict[str, Any]) -> Any:
+    """The saved base model with the head the task needs (heads are new; the adapter fills them)."""
+    import transformers as tf
+
+    labels = meta.get("labels") or []
+    kw = {}
+    if labels:
+        kw = {
+            "num_labels": len(labels),
+            "id2label": dict(enumerate(labels)),
+            "label2id": {lab: i for i, lab in enumerate(labels)},
+        }
+    if task == "text_classification":
+        return tf.AutoModelForSequenceClassification.from_pretrained(base, **kw)
+    if task == "audio_classification":
+        return tf.AutoModelForAudioClassification.from_pretrained(base, **kw)
+    if task == "masked_lm":
+        return tf.AutoModelForMaskedLM.from_pretrained(base)
+    if task == "whisper":
+        return tf.WhisperForConditionalGeneration.from_pretrained(base)
+    if task == "ctc":
+        return tf.AutoModelForCTC.from_pretrained(
+            base,
+            vocab_size=meta["vocab_size"],
+            pad_token_id=meta["blank_id"],
+            ctc_loss_reduction="mean",
+            ctc_zero_infinity=True,
+        )
+    raise TrainError(f"unknown task '{task}'")
+
+
+def load_processor(task: str, folder: str | Path) -> Any:
+    import transformers as tf
+
+    if task in ("text_classification", "masked_lm"):
+        return tf.AutoTokenizer.from_pretrained(folder)
+    if task == "audio_classification":
+        return tf.AutoFeatureExtractor.from_pretrained(folder)
+    if task == "whisper":
+        return {
+            "feature_extractor": tf.WhisperFeatureExtractor.from_pretrained(folder),
+            "tokenizer": tf.AutoTokenizer.from_pretrained(folder),
+        }
+    if task == "ctc":
+        return {
+            "feature_extractor": tf.AutoFeatureExtractor.from_pretrained(folder),
+            "tokenizer": tf.Wav2Vec2CTCTokenizer.from_pretrained(folder),
+        }
+    raise TrainError(f"unknown task '{task}'")
+
+
+def load_predictor(engine: str, adapter_dir: str, base_dir: str | None = None) -> Predictor:
+    """Saved base (``base_dir`` or the one recorded in the adapter) + PEFT adapter, CPU, eval."""
+    from peft import PeftModel
+
+    meta = read_meta(adapter_dir)
+    if meta.get("engine") != engine:
+        raise TrainError(
+            f"{adapter_dir} holds a '{meta.get('engine')}' adapter, not '{engine}'; "
+            f"use models/{engine}/adapter"
+        )
+    task = meta["task"]
+    if task not in PREDICTORS:
+        raise TrainError(
+            f"engine '{engine}' ({task}) is not served: the text engine adapts the encoder for "
+            "other engines and has no predictions; use stt, dialect, intent or sentiment"
+        )
+    seed_everything(int(meta.get("seed", 0)))
+    base = resolve_base(adapter_dir, meta, base_dir)
+    model = PeftModel.from_pretrained(load_base(task, base, meta), str(adapter_dir))
+    model.to("cpu").eval()
+    return PREDICTORS[task](engine, model, load_processor(task, adapter_dir), meta)

@@ -1,0 +1,127 @@
+"""Entry points the rules call: build one engine's base model; train + evaluate one engine."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from foundry import paths
+from foundry.atomic import atomic_dir, write_json
+from foundry.train import base as base_mod
+from foundry.train import common
+from foundry.train.data import read_labels, read_split, require
+from foundry.train.result import Context
+
+log = logging.getLogger("foundry.train")
+MODULES = {
+    "text_classification": "foundry.train.text_cls",
+    "audio_classification": "foundry.train.audio_cls",
+    "masked_lm": "foundry.train.mlm",
+    "whisper": "foundry.train.stt",
+    "ctc": "foundry.train.stt",
+}
+
+
+def build_base_model(cfg: dict[str, Any], engine: str, root: str | Path = ".") -> dict[str, Any]:
+    """models/<engine>/base/: tiny (vocabulary from this engine's training text) or Hub."""
+    settings = common.Settings.from_config(cfg, engine)
+    texts = [r["text"] for r in read_split(engine, "train", root) if r.get("text")]
+    return base_mod.build_base(
+        engine,
+        settings.raw,
+        texts,
+        Path(root) / paths.base_model_dir(engine),
+        settings.seed,
+        cfg.get("hub", {}),
+    )
+
+
+def train_engine(
+    cfg: dict[str, Any], engine: str, root: str | Path = ".", threads: int = 2
+) -> dict[str, Any]:
+    """Train one engine's adapter and write adapter/, metrics.json, test_predictions.json."""
+    t0 = time.monotonic()
+    root = Path(root)
+    settings = common.Settings.from_config(cfg, engine, threads)
+    task = base_mod.task_of(engine, settings.get("arch"))
+    common.seed_everything(settings.seed, settings.threads)
+    rel_base = paths.base_model_dir(engine)
+    base_dir = Path(rel_base) if root == Path(".") else root / rel_base
+    base_meta = json.loads((base_dir / common.FOUNDRY_META).read_text(encoding="utf-8"))
+    if base_meta.get("task") != task:
+        raise common.TrainError(
+            f"engine '{engine}': base model {base_dir} was built for '{base_meta.get('task')}' "
+            f"but engines.{engine}.arch asks for '{task}'; rebuild the base (rerun the workflow)"
+        )
+    rows = {s: read_split(engine, s, root) for s in paths.SPLITS}
+    require(engine, rows, ("train", "test"))
+    labels = read_labels(engine, root) if task.endswith("classification") else {}
+    dev = common.device()
+    board = common.Board(root / paths.tensorboard_dir(engine))
+    ctx = Context(engine, settings, rows, labels, base_dir, base_meta, dev, board)
+    try:
+        result = importlib.import_module(MODULES[task]).train(ctx)
+    finally:
+        board.close()
+    counts = common.param_counts(result.model)
+    meta = {
+        "engine": engine,
+        "task": task,
+        "base_dir": rel_base,
+        "seed": settings.seed,
+        "plumbing_check": bool(base_meta.get("plumbing_check")),
+        **result.meta,
+    }
+    with atomic_dir(root / paths.adapter_dir(engine)) as tmp:
+        result.model.save_pretrained(str(tmp), save_embedding_layers=False)
+        for proc in result.processors:
+            proc.save_pretrained(str(tmp))
+        write_json(tmp / common.FOUNDRY_META, meta)
+    adapter_bytes = common.weights_bytes(root / paths.adapter_dir(engine))
+    base_bytes = common.weights_bytes(base_dir)
+    ids = [r["id"] for r in rows["test"]]
+    if task != "masked_lm":
+        write_json(
+            root / paths.test_predictions(engine),
+            {
+                "engine": engine,
+                "items": [
+                    {"id": i, "prediction": p} for i, p in zip(ids, result.predictions, strict=True)
+                ],
+            },
+        )
+    else:
+        write_json(
+            root / paths.test_predictions(engine),
+            {"engine": engine, "items": [], "note": "masked-LM adaptation: no predictions"},
+        )
+    metrics = {
+        "engine": engine,
+        "task": task,
+        "plumbing_check": bool(base_meta.get("plumbing_check")),
+        "base": {
+            k: base_meta.get(k)
+            for k in ("source", "repo", "revision", "family", "spec")
+            if base_meta.get(k) is not None
+        },
+        "device": dev.type,
+        "seed": settings.seed,
+        "hyperparameters": settings.raw,
+        "test_items": len(rows["test"]),
+        "train_items": len(rows["train"]),
+        "dev_items": len(rows["dev"]),
+        **counts,
+        "adapter_bytes": adapter_bytes,
+        "base_bytes": base_bytes,
+        "adapter_to_base_bytes": round(adapter_bytes / base_bytes, 6) if base_bytes else None,
+        **result.metrics,
+        "training": result.training,
+        "wall_time_s": round(time.monotonic() - t0, 2),
+    }
+    write_json(root / paths.metrics(engine), metrics)
+    log.info("%s: %s", engine, {k: metrics[k] for k in ("adapted", "untrained_base")})
+    return metrics

@@ -1,0 +1,17 @@
+"""Rule base_model: one engine's base model (tiny plumbing-check model or pinned Hub snapshot)."""
+
+import logging
+
+from foundry.runner import step
+from foundry.train.run import build_base_model
+
+with step("base_model", snakemake) as cfg:  # noqa: F821 - injected by Snakemake
+    engine = snakemake.wildcards.engine  # noqa: F821
+    meta = build_base_model(cfg, engine)
+    logging.getLogger("foundry.base_model").info(
+        "%s: %s base (%s), plumbing_check=%s",
+        engine,
+        meta["source"],
+        meta.get("repo") or meta.get("family"),
+        meta["plumbing_check"],
+    )

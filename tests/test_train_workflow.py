@@ -1,0 +1,133 @@
+"""End-to-end: the demo workflow trains all five adapters; they beat their baselines, reload to
+the same predictions, rerun deterministically, and retrain one engine at a time (slow)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+import yaml
+from factory import ROOT, make_project, read_json
+
+from foundry import paths
+from foundry.train.data import inputs_of, read_split
+from foundry.train.infer import load_predictor
+
+pytestmark = pytest.mark.slow
+ENGINES = paths.TRAIN_ENGINES
+
+
+def snakemake(project: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(project)}
+    return subprocess.run(
+        ["snakemake", "--cores", "2", *args],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1500,
+    )
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    demo = ROOT / "demo" / "hub"
+    if not demo.is_dir():
+        pytest.fail("demo/hub is missing: run python demo/make_demo.py first")
+    cfg = yaml.safe_load((ROOT / "config/config.yaml").read_text(encoding="utf-8"))
+    tmp = make_project(tmp_path_factory.mktemp("train"), cfg["datasets"])
+    (tmp / "demo").symlink_to(ROOT / "demo")
+    run = snakemake(tmp)
+    assert run.returncode == 0, run.stderr[-4000:]
+    return tmp
+
+
+def test_all_builds_standard_peft_adapters(project):
+    for e in ENGINES:
+        adapter = project / paths.adapter_dir(e)
+        assert (adapter / "adapter_config.json").is_file()
+        assert (adapter / "adapter_model.safetensors").stat().st_size > 0
+        cfg = read_json(adapter / "adapter_config.json")
+        assert cfg["base_model_name_or_path"] == paths.base_model_dir(e)
+        m = read_json(project / paths.metrics(e))
+        assert m["plumbing_check"] is True and m["test_items"] > 0
+        assert 0 < m["trainable_share"] < 1 and 0 < m["adapter_bytes"] < m["base_bytes"]
+        assert list((project / paths.tensorboard_dir(e)).glob("events.out.tfevents.*"))
+    dialect = read_json(project / paths.adapter_dir("dialect") / "adapter_config.json")
+    assert sorted(dialect["modules_to_save"]) == ["classifier", "projector"]
+    stt = read_json(project / paths.adapter_dir("stt") / "adapter_config.json")
+    assert stt["task_type"] is None and {"q_proj", "v_proj"} <= set(stt["target_modules"])
+
+
+def test_adapters_beat_their_baselines(project):
+    for e in ("dialect", "intent", "sentiment"):
+        m = read_json(project / paths.metrics(e))
+        assert m["adapted"]["accuracy"] > m["majority_baseline"]["accuracy"], (e, m["adapted"])
+        assert m["adapted"]["macro_f1"] > m["majority_baseline"]["macro_f1"], e
+    stt = read_json(project / paths.metrics("stt"))
+    assert stt["adapted"]["cer"] < stt["untrained_base"]["cer"]
+    assert stt["adapted"]["cer"] < 1.0
+    text = read_json(project / paths.metrics("text"))
+    assert text["adapted"]["mlm_loss"] < text["untrained_base"]["mlm_loss"]
+
+
+def test_reloaded_adapters_predict_like_the_trained_model(project, monkeypatch):
+    monkeypatch.chdir(project)
+    for e in ("stt", "dialect", "intent", "sentiment"):
+        saved = read_json(project / paths.test_predictions(e))["items"]
+        rows = read_split(e, "test")
+        assert [r["id"] for r in rows] == [x["id"] for x in saved]
+        predictor = load_predictor(e, paths.adapter_dir(e))
+        assert predictor.engine == e
+        assert predictor.predict(inputs_of(e, rows)) == [x["prediction"] for x in saved], e
+    with pytest.raises(Exception, match="not served"):
+        load_predictor("text", paths.adapter_dir("text"))
+
+
+def _jobs(run: subprocess.CompletedProcess) -> dict[str, int]:
+    """Job counts from the dry-run 'Job stats' table."""
+    out, jobs, table = run.stdout + run.stderr, {}, False
+    for line in out.splitlines():
+        parts = line.split()
+        if parts[:2] == ["job", "count"]:
+            table = True
+        elif table and len(parts) == 2 and parts[1].isdigit() and parts[0] != "total":
+            jobs[parts[0]] = int(parts[1])
+        elif table and parts[:1] == ["total"]:
+            break
+    return jobs
+
+
+def test_one_engine_retrains_alone(project):
+    assert _jobs(snakemake(project, "-n")) == {}
+    train = project / paths.split_file("intent", "train")
+    original = train.read_bytes()
+    table = pq.read_table(train)
+    pq.write_table(table.slice(0, table.num_rows - 1), train)  # one item fewer: new data
+    run = snakemake(project, "-n")
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert _jobs(run) == {"base_model": 1, "train_intent": 1, "gold": 1, "all": 1}
+    assert "models/intent/base" in run.stdout
+    train.write_bytes(original)  # same content again: nothing to do
+    assert _jobs(snakemake(project, "-n")) == {}
+    cfg_path = project / "config/config.yaml"
+    cfg = yaml.safe_load(cfg_path.read_text(encoding="utf-8"))
+    cfg["engines"]["sentiment"]["epochs"] += 1
+    cfg_path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    assert _jobs(snakemake(project, "-n")) == {"train_sentiment": 1, "all": 1}
+
+
+def test_training_is_deterministic(project):
+    before = json.loads((project / paths.metrics("intent")).read_text(encoding="utf-8"))
+    preds = (project / paths.test_predictions("intent")).read_bytes()
+    run = snakemake(project, paths.metrics("intent"), "--forcerun", "train_intent")
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "train_sentiment" not in run.stdout + run.stderr  # only the forced engine ran
+    after = read_json(project / paths.metrics("intent"))
+    before.pop("wall_time_s"), after.pop("wall_time_s")
+    assert after == before
+    assert (project / paths.test_predictions("intent")).read_bytes() == preds
