@@ -1,0 +1,280 @@
+"""Offline gate: candidate vs champion on the same labelled test items, paired.
+
+Why paired bootstrap: both models answer the *same* items, so resampling items (not models) keeps
+the item difficulty shared and the confidence interval of the *difference* tight. The seed is
+fixed, so the same predictions always give the same interval and the same decision.
+
+Rules (thresholds from config ``deploy:``, defaults in ``DEFAULTS``):
+- stt: the CI upper bound of CER(candidate) - CER(champion), in points, must not exceed
+  ``max_cer_increase`` (0.5).
+- classifiers: the CI lower bound of macroF1(candidate) - macroF1(champion) must not be below
+  ``-max_macro_f1_drop`` (0.01), and no class's recall may drop by more than
+  ``max_recall_drop`` (0.05).
+- fewer than ``min_test_samples`` items is a failure, never a pass.
+- no champion yet: the sample-count rule plus the optional absolute floors ``max_cer`` /
+  ``min_macro_f1``.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import numpy as np
+
+DEFAULTS: dict[str, Any] = {
+    "min_test_samples": 20,
+    "bootstrap": {"resamples": 1000, "confidence": 0.95, "seed": 1234},
+    "replay_split": "dev",
+    "test_split": "test",
+    "batch_size": 16,
+    # share of test items the registered copy may answer unlike training did (integrity check)
+    "max_prediction_mismatch": 0.02,
+    "thresholds": {
+        "stt": {"max_cer_increase": 0.5, "max_cer": None},
+        "classifier": {"max_macro_f1_drop": 0.01, "max_recall_drop": 0.05, "min_macro_f1": None},
+    },
+    "shadow": {
+        "min_samples": 30,
+        "max_requests": 2000,
+        "min_agreement": 0.0,
+        "max_agreement_shift": 0.25,
+        "max_error_rate": 0.01,
+        "p95_latency_ratio": 3.0,
+        "p95_latency_slack_ms": 250.0,
+        "queue_size": 256,
+        "timeout_s": 600.0,
+    },
+}
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for k, v in (extra or {}).items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def settings(cfg: dict[str, Any], engine: str) -> dict[str, Any]:
+    """Deploy settings for one engine: defaults < ``deploy:`` < ``deploy.engines.<engine>:``."""
+    dep = dict(cfg.get("deploy") or {})
+    per_engine = dep.pop("engines", None) or {}
+    merged = _merge(DEFAULTS, dep)
+    merged = _merge(merged, per_engine.get(engine, {}))
+    kind = "stt" if engine == "stt" else "classifier"
+    merged["kind"] = kind
+    merged["gate"] = dict(merged["thresholds"].get(kind, {}))
+    merged["traffic_percentage"] = float(cfg.get("traffic_percentage", 10))
+    if merged["bootstrap"].get("seed") is None:
+        merged["bootstrap"]["seed"] = int(cfg.get("seed", 1234))
+    return merged
+
+
+def edit_distance(a: list[str] | str, b: list[str] | str) -> int:
+    """Levenshtein distance (insert/delete/substitute all cost 1)."""
+    if len(a) < len(b):
+        a, b = b, a
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def _resample_weights(n: int, resamples: int, seed: int) -> np.ndarray:
+    """(resamples, n) counts: how often each item appears in each bootstrap resample."""
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, n, size=(resamples, n))
+    w = np.zeros((resamples, n), dtype=np.float64)
+    np.add.at(w, (np.repeat(np.arange(resamples), n), idx.ravel()), 1.0)
+    return w
+
+
+def _ci(values: np.ndarray, confidence: float) -> tuple[float, float]:
+    alpha = (1.0 - confidence) / 2.0
+    lo, hi = np.quantile(values, [alpha, 1.0 - alpha])
+    return float(lo), float(hi)
+
+
+def stt_counts(refs: list[str], hyps: list[str]) -> dict[str, np.ndarray]:
+    """Per-item character and word edit counts against the reference lengths."""
+    ce = [edit_distance(r, h) for r, h in zip(refs, hyps, strict=True)]
+    we = [edit_distance(r.split(), h.split()) for r, h in zip(refs, hyps, strict=True)]
+    return {
+        "char_edits": np.array(ce, dtype=np.float64),
+        "chars": np.array([max(len(r), 1) for r in refs], dtype=np.float64),
+        "word_edits": np.array(we, dtype=np.float64),
+        "words": np.array([max(len(r.split()), 1) for r in refs], dtype=np.float64),
+    }
+
+
+def stt_metrics(refs: list[str], hyps: list[str]) -> dict[str, float]:
+    """Corpus CER/WER as fractions (like models/<engine>/metrics.json); CIs are in points."""
+    c = stt_counts(refs, hyps)
+    return {
+        "cer": float(c["char_edits"].sum() / c["chars"].sum()),
+        "wer": float(c["word_edits"].sum() / c["words"].sum()),
+        "n": len(refs),
+    }
+
+
+def _onehot(values: list[str], labels: list[str]) -> np.ndarray:
+    index = {lab: i for i, lab in enumerate(labels)}
+    out = np.zeros((len(values), len(labels) + 1), dtype=np.float64)  # last column: unknown label
+    for i, v in enumerate(values):
+        out[i, index.get(v, len(labels))] = 1.0
+    return out
+
+
+def _macro_f1(w: np.ndarray, y: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Macro-F1 per row of weights ``w`` over classes that occur in that row's references."""
+    k = y.shape[1] - 1
+    tp = w @ (y * p)[:, :k]
+    support = w @ y[:, :k]
+    predicted = w @ p[:, :k]
+    denom = support + predicted
+    f1 = np.divide(2 * tp, denom, out=np.zeros_like(tp), where=denom > 0)
+    present = support > 0
+    return (f1 * present).sum(axis=1) / np.maximum(present.sum(axis=1), 1)
+
+
+def classifier_metrics(refs: list[str], hyps: list[str], labels: list[str]) -> dict[str, Any]:
+    y, p = _onehot(refs, labels), _onehot(hyps, labels)
+    ones = np.ones((1, len(refs)))
+    support = (ones @ y)[0, :-1]
+    tp = (ones @ (y * p))[0, :-1]
+    recall = {lab: float(tp[i] / support[i]) for i, lab in enumerate(labels) if support[i] > 0}
+    return {
+        "accuracy": float(np.mean([r == h for r, h in zip(refs, hyps, strict=True)])),
+        "macro_f1": float(_macro_f1(ones, y, p)[0]),
+        "recall": recall,
+        "n": len(refs),
+    }
+
+
+def _check(name: str, passed: bool, detail: str) -> dict[str, Any]:
+    return {"name": name, "passed": bool(passed), "detail": detail}
+
+
+def evaluate(
+    engine: str,
+    refs: list[str],
+    cand_hyps: list[str],
+    champ_hyps: list[str] | None,
+    opts: dict[str, Any],
+    labels: list[str] | None = None,
+) -> dict[str, Any]:
+    """The gate's verdict as a JSON-ready dict: metrics, paired CI, named checks, pass/fail."""
+    n = len(refs)
+    boot = opts["bootstrap"]
+    thr = opts["gate"]
+    labels = sorted(set(labels or []) | set(refs))
+    checks = [
+        _check(
+            "min_test_samples",
+            n >= opts["min_test_samples"],
+            f"{n} labelled test items, need at least {opts['min_test_samples']}",
+        )
+    ]
+    out: dict[str, Any] = {"engine": engine, "n": n, "kind": opts["kind"]}
+    if opts["kind"] == "stt":
+        out["candidate_metrics"] = stt_metrics(refs, cand_hyps) if n else {}
+    else:
+        out["candidate_metrics"] = classifier_metrics(refs, cand_hyps, labels) if n else {}
+    if champ_hyps is None:
+        out["champion_metrics"] = None
+        out["difference"] = None
+        cm = out["candidate_metrics"]
+        if opts["kind"] == "stt" and thr.get("max_cer") is not None and n:
+            checks.append(
+                _check(
+                    "max_cer",
+                    100 * cm["cer"] <= thr["max_cer"],
+                    f"CER {100 * cm['cer']:.2f} points, ceiling {thr['max_cer']} points",
+                )
+            )
+        if opts["kind"] != "stt" and thr.get("min_macro_f1") is not None and n:
+            checks.append(
+                _check(
+                    "min_macro_f1",
+                    cm["macro_f1"] >= thr["min_macro_f1"],
+                    f"macro-F1 {cm['macro_f1']:.4f}, floor {thr['min_macro_f1']}",
+                )
+            )
+    elif n:
+        w = _resample_weights(n, int(boot["resamples"]), int(boot["seed"]))
+        conf = float(boot["confidence"])
+        if opts["kind"] == "stt":
+            out["champion_metrics"] = stt_metrics(refs, champ_hyps)
+            a, b = stt_counts(refs, cand_hyps), stt_counts(refs, champ_hyps)
+            chars = w @ a["chars"]
+            diffs = 100 * (w @ a["char_edits"] - w @ b["char_edits"]) / chars
+            point = 100 * (out["candidate_metrics"]["cer"] - out["champion_metrics"]["cer"])
+            lo, hi = _ci(diffs, conf)
+            words = w @ a["words"]
+            wlo, whi = _ci(100 * (w @ a["word_edits"] - w @ b["word_edits"]) / words, conf)
+            out["difference"] = {
+                "metric": "cer_points(candidate - champion)",
+                "point": point,
+                "ci_low": lo,
+                "ci_high": hi,
+                "wer_points_ci": [wlo, whi],
+            }
+            checks.append(
+                _check(
+                    "cer_increase",
+                    hi <= thr["max_cer_increase"],
+                    f"CER difference {point:+.2f} points, {conf:.0%} CI [{lo:+.2f}, {hi:+.2f}]; "
+                    f"upper bound must be <= +{thr['max_cer_increase']}",
+                )
+            )
+        else:
+            out["champion_metrics"] = classifier_metrics(refs, champ_hyps, labels)
+            y = _onehot(refs, labels)
+            pa, pb = _onehot(cand_hyps, labels), _onehot(champ_hyps, labels)
+            diffs = _macro_f1(w, y, pa) - _macro_f1(w, y, pb)
+            acc_a = (y * pa).sum(axis=1)
+            acc_b = (y * pb).sum(axis=1)
+            acc_diffs = (w @ (acc_a - acc_b)) / n
+            point = out["candidate_metrics"]["macro_f1"] - out["champion_metrics"]["macro_f1"]
+            lo, hi = _ci(diffs, conf)
+            out["difference"] = {
+                "metric": "macro_f1(candidate - champion)",
+                "point": point,
+                "ci_low": lo,
+                "ci_high": hi,
+                "accuracy_ci": list(_ci(acc_diffs, conf)),
+            }
+            checks.append(
+                _check(
+                    "macro_f1_drop",
+                    lo >= -thr["max_macro_f1_drop"],
+                    f"macro-F1 difference {point:+.4f}, {conf:.0%} CI [{lo:+.4f}, {hi:+.4f}]; "
+                    f"lower bound must be >= -{thr['max_macro_f1_drop']}",
+                )
+            )
+            rc, rb = out["candidate_metrics"]["recall"], out["champion_metrics"]["recall"]
+            drops = {lab: rc[lab] - rb[lab] for lab in sorted(rc)}
+            worst = [f"{lab} {d:+.3f}" for lab, d in drops.items() if d < -thr["max_recall_drop"]]
+            checks.append(
+                _check(
+                    "class_recall_drop",
+                    not worst,
+                    "recall drops beyond -"
+                    f"{thr['max_recall_drop']}: {', '.join(worst) if worst else 'none'}",
+                )
+            )
+            out["difference"]["recall"] = drops
+    else:
+        out["champion_metrics"], out["difference"] = None, None
+    out["bootstrap"] = dict(boot)
+    out["thresholds"] = dict(thr)
+    out["checks"] = checks
+    out["passed"] = all(c["passed"] for c in checks)
+    out["reasons"] = [f"{c['name']}: {c['detail']}" for c in checks if not c["passed"]]
+    return out

@@ -1,0 +1,23 @@
+"""Rule deploy_engine: gate, shadow and promote-or-rollback for one engine (foundry.deploy)."""
+
+import json
+from pathlib import Path
+
+from foundry.deploy import gate, pipeline
+from foundry.runner import step
+
+with step("deploy", snakemake) as cfg:  # noqa: F821 - injected by Snakemake
+    engine = snakemake.wildcards.engine  # noqa: F821
+    inp = snakemake.input  # noqa: F821
+    pipeline.deploy_engine(
+        ".",
+        engine,
+        gate.settings(cfg, engine),
+        inp.adapter,
+        inp.test,
+        inp.replay,
+        metrics=json.loads(Path(inp.metrics).read_text(encoding="utf-8")),
+        labels=pipeline.labels_of(inp.labels),
+        base_dir=inp.base,
+        train_predictions=pipeline.read_predictions(inp.predictions),
+    )
