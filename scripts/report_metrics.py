@@ -1,0 +1,26 @@
+"""Rules report_metrics / report_comparison: test metrics, candidate against champion."""
+
+from foundry import paths, plots, report
+from foundry.atomic import write_text
+from foundry.runner import step
+
+with step("report_metrics", snakemake) as cfg:  # noqa: F821 - injected by Snakemake
+    engines = list(snakemake.params.engines)  # noqa: F821
+    declared = set(snakemake.input)  # noqa: F821 - only what the rule depends on is shown
+    metrics = {
+        e: report.read_optional(paths.metrics(e)) if paths.metrics(e) in declared else None
+        for e in engines
+    }
+    deploys = {
+        e: report.deploy_state(e) if paths.deploy_decision(e) in declared else None for e in engines
+    }
+    if snakemake.params.kind == "plot":  # noqa: F821
+        rows = report.comparison_rows(engines, metrics, deploys)
+        if any(r[s] is not None for r in rows for s in report.SERIES):
+            fig = plots.comparison(rows, report.SERIES)
+        else:
+            fig = plots.message_figure("Model metrics: not built yet", snakemake.params.hint)  # noqa: F821
+        plots.save_svg(fig, snakemake.output[0])  # noqa: F821
+    else:
+        html = report.metrics_html(engines, metrics, deploys, snakemake.params.hint)  # noqa: F821
+        write_text(snakemake.output[0], html)  # noqa: F821
