@@ -8,19 +8,29 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
+report: "report/workflow.rst"
+
+
 include: "rules/common.smk"
 include: "rules/ingest.smk"
 include: "rules/standardize.smk"
 include: "rules/allocate.smk"
+include: "rules/train.smk"
+include: "rules/deploy.smk"
+include: "rules/report.smk"
 
 
 localrules:
     all,
     gold,
     validate,
+    ingest,
+    merge_silver,
+    base_model,
 
 
 rule all:
     default_target: True
     input:
         paths.GOLD,
+        all_model_outputs(),

@@ -25,6 +25,41 @@ def _validate(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def _refresh(args: argparse.Namespace) -> int:
+    from foundry import config, hub, refresh
+
+    try:
+        cfg = config.load(args.config)
+        lock = args.lockfile or cfg["lockfile"]
+        changes = refresh.refresh(cfg, lock, only=args.datasets or None)
+    except (config.ConfigError, hub.IngestError) as exc:
+        print(f"ERROR [refresh] {exc}", file=sys.stderr)
+        return 1
+    for change in changes:
+        print(change)
+    print(f"{lock}: {len(changes)} dataset(s) moved" if changes else f"{lock}: up to date")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from foundry import serve
+
+    serve.serve(args.root, args.host, args.port, args.engines or None, args.base_dir, args.poll)
+    return 0
+
+
+def _rollback(args: argparse.Namespace) -> int:
+    from foundry.deploy import registry
+
+    try:
+        record = registry.rollback(args.root, args.engine, args.reason)
+    except registry.RegistryError as exc:
+        print(f"ERROR [rollback] {exc}", file=sys.stderr)
+        return 1
+    print(f"{args.engine}: production is {record['candidate']} ({record['sha256'][:12]}) again")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="foundry", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -34,6 +69,26 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--config", default="config/config.yaml")
     v.add_argument("--root", default=".")
     v.set_defaults(func=_validate)
+    r = sub.add_parser(
+        "refresh", help="pin each Hub dataset's branch to its current commit in the lock file"
+    )
+    r.add_argument("datasets", nargs="*", help="only these datasets (default: all Hub datasets)")
+    r.add_argument("--config", default="config/config.yaml")
+    r.add_argument("--lockfile", default=None, help="default: config key 'lockfile'")
+    r.set_defaults(func=_refresh)
+    s = sub.add_parser("serve", help="HTTP service: production adapters + shadow mirroring")
+    s.add_argument("--root", default=".", help="project folder holding deploy/")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--engines", nargs="*", help="default: stt dialect intent sentiment")
+    s.add_argument("--base-dir", default=None, help="base model folder for unregistered bases")
+    s.add_argument("--poll", type=float, default=1.0, help="seconds between registry checks")
+    s.set_defaults(func=_serve)
+    rb = sub.add_parser("rollback", help="restore an engine's previous champion from history")
+    rb.add_argument("engine", choices=["stt", "dialect", "intent", "sentiment"])
+    rb.add_argument("--root", default=".")
+    rb.add_argument("--reason", default="manual rollback (foundry rollback)")
+    rb.set_defaults(func=_rollback)
     return p
 
 

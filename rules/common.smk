@@ -49,7 +49,8 @@ def ingest_source(wildcards):
         return {"path": spec["path"], "data_files": spec["data_files"]}
     pinned = locked_revisions().get(wildcards.ds, {})
     revision = spec["revision"]
-    if pinned.get("requested") == revision and pinned.get("sha"):
+    same = pinned.get("repo") == spec["hub"] and pinned.get("requested") == revision
+    if same and pinned.get("sha"):
         revision = pinned["sha"]
     return {"hub": spec["hub"], "revision": revision, "data_files": spec["data_files"]}
 
@@ -99,3 +100,48 @@ def engine_settings(wildcards):
 
 def all_split_outputs():
     return [f for e in VIEW.engines for f in paths.split_outputs(e)]
+
+
+# --- models (issue 3): per-engine training settings and outputs ---
+TRAIN_ENV = "../envs/train.yaml"
+
+
+def trained_engines():
+    """Trainable engines that some configured dataset feeds."""
+    return [e for e in paths.TRAIN_ENGINES if e in VIEW.engines]
+
+
+def all_model_outputs():
+    return [f for e in trained_engines() for f in paths.model_outputs(e)]
+
+
+def train_settings(engine):
+    """engines.<engine> minus resources (params: a change retrains only this engine)."""
+    spec = dict(CFG.get("engines", {}).get(engine, {}))
+    spec.pop("resources", None)
+    if engine in (CFG.get("models") or {}):
+        spec["base"] = CFG["models"][engine]
+    return spec
+
+
+def base_settings(wildcards):
+    """What the base model depends on (params: a change rebuilds only this engine's base)."""
+    spec = CFG.get("engines", {}).get(wildcards.engine, {})
+    models = CFG.get("models") or {}
+    return {
+        "base": models.get(wildcards.engine, spec.get("base", {"tiny": {}})),
+        "arch": spec.get("arch"),
+        "seed": spec.get("seed", CFG["seed"]),
+    }
+
+
+def base_inputs(wildcards):
+    """A tiny base builds its character vocabulary from the training text; a Hub base needs none."""
+    spec = base_settings(wildcards)["base"]
+    return [paths.split_file(wildcards.engine, "train")] if "hub" not in spec else []
+
+
+def train_resource(engine, key, default):
+    """engines.<engine>.resources.<key> (threads, mem_mb, runtime, gpu) for cluster profiles."""
+    spec = CFG.get("engines", {}).get(engine, {}).get("resources", {})
+    return int(spec.get(key, default))

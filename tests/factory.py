@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -90,21 +89,9 @@ def text_rows(n: int = 24, labels: tuple[str, ...] = ("a", "b", "c")):
 
 def make_project(tmp: Path, datasets: dict[str, dict[str, Any]], **overrides: Any) -> Path:
     """A runnable workflow copy in tmp (Snakefile, rules, scripts, config) with these datasets."""
-    for name in (
-        "Snakefile",
-        "rules",
-        "scripts",
-        "config",
-        "envs",
-        "profiles",
-        "foundry",
-        "report",
-    ):
-        src = ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, tmp / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy(src, tmp / name)
+    from workflow import copy_project
+
+    copy_project(tmp, with_demo=False)
     cfg = yaml.safe_load((ROOT / "config/config.yaml").read_text())
     cfg["datasets"] = datasets
     cfg.update(overrides)

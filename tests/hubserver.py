@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from faultproxy import PARQUET_ALIAS, FaultProxy
+from workflow import tree_bytes  # noqa: F401 - re-exported for the hub tests
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "test",
@@ -274,13 +275,3 @@ def planned_jobs(cwd: Path, *targets: str, env: dict[str, str]) -> list[tuple[st
         w = re.search(r"^\s*wildcards: (.*)$", block, re.M)
         jobs.append((m.group(1), w.group(1).strip() if w else ""))
     return sorted(jobs)
-
-
-def tree_bytes(root: Path, *patterns: str) -> dict[str, bytes]:
-    """{relative path: bytes} of the files matching the glob patterns (for byte equality)."""
-    out = {}
-    for pattern in patterns:
-        for p in sorted(root.glob(pattern)):
-            if p.is_file():
-                out[p.relative_to(root).as_posix()] = p.read_bytes()
-    return out

@@ -156,7 +156,7 @@ def test_slurm_profile_runs_gold_through_the_scheduler(slurm_cluster, tmp_path):
     cmd = [
         "snakemake",
         "gold",  # targets first: --set-resources below takes every word after it
-        "--workflow-profile",
+        "--profile",
         "profiles/slurm",
         "--cores",
         str(cores),  # the one node's size (the profile's 8 assumes real compute nodes)
@@ -230,7 +230,7 @@ def test_slurm_profile_maps_gpu_resource_to_gpus(slurm_cluster, tmp_path):
         [
             "snakemake",
             "silver/it/plan.parquet",
-            "--workflow-profile",
+            "--profile",
             "profiles/slurm",
             "--cores",
             "1",
