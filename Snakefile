@@ -27,6 +27,7 @@ localrules:
     ingest,
     merge_silver,
     base_model,
+    models,
 
 
 rule all:
@@ -34,3 +35,5 @@ rule all:
     input:
         paths.GOLD,
         all_model_outputs(),
+        deploy_wf.decisions(VIEW),
+        foundry_report.outputs(VIEW.engines, trained_engines()),

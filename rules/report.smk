@@ -1,6 +1,6 @@
 # Reports (issue 8): one rule per table/figure under reports/, each marked for the Snakemake HTML
 # report. Build then render:
-#   snakemake --cores 2 report_all && snakemake --report report.html report_all
+#   snakemake --cores 8 && snakemake --report report.html   (rule all includes report_all's files)
 # config report.sections (data, training, deploy; default all) picks what the report depends on:
 # a section left out renders a "not built yet" placeholder instead of pulling training/deploy in.
 from foundry import report as foundry_report  # noqa: E402

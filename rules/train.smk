@@ -2,6 +2,11 @@
 # its own splits/<engine>/ files and engines.<engine> config, so one engine retrains alone.
 
 
+rule models:
+    input:
+        all_model_outputs(),
+
+
 rule base_model:
     input:
         base_inputs,

@@ -21,8 +21,7 @@ def test_demo_datasets_ingest_from_the_hub_byte_for_byte(hub_server, tmp_path):
     datasets = {}
     for ds, spec in sorted(cfg["datasets"].items()):
         src = ROOT / spec["path"]
-        if not src.is_dir():
-            pytest.skip(f"demo data {src} not generated (run demo/make_demo.py)")
+        assert src.is_dir(), f"demo data {src} missing (run demo/make_demo.py)"
         repo = f"foundry-demo/{src.name}"
         if not hub_server.repo_dir(repo).exists():
             files = {

@@ -41,7 +41,7 @@ def project(tmp_path_factory) -> Path:
     cfg = yaml.safe_load((ROOT / "config/config.yaml").read_text(encoding="utf-8"))
     tmp = make_project(tmp_path_factory.mktemp("train"), cfg["datasets"])
     (tmp / "demo").symlink_to(ROOT / "demo")
-    run = snakemake(tmp)
+    run = snakemake(tmp, "models")
     assert run.returncode == 0, run.stderr[-4000:]
     return tmp
 
@@ -103,22 +103,22 @@ def _jobs(run: subprocess.CompletedProcess) -> dict[str, int]:
 
 
 def test_one_engine_retrains_alone(project):
-    assert _jobs(snakemake(project, "-n")) == {}
+    assert _jobs(snakemake(project, "-n", "models")) == {}
     train = project / paths.split_file("intent", "train")
     original = train.read_bytes()
     table = pq.read_table(train)
     pq.write_table(table.slice(0, table.num_rows - 1), train)  # one item fewer: new data
-    run = snakemake(project, "-n")
+    run = snakemake(project, "-n", "models")
     assert run.returncode == 0, run.stderr[-3000:]
-    assert _jobs(run) == {"base_model": 1, "train_intent": 1, "gold": 1, "all": 1}
+    assert _jobs(run) == {"base_model": 1, "train_intent": 1, "models": 1}
     assert "models/intent/base" in run.stdout
     train.write_bytes(original)  # same content again: nothing to do
-    assert _jobs(snakemake(project, "-n")) == {}
+    assert _jobs(snakemake(project, "-n", "models")) == {}
     cfg_path = project / "config/config.yaml"
     cfg = yaml.safe_load(cfg_path.read_text(encoding="utf-8"))
     cfg["engines"]["sentiment"]["epochs"] += 1
     cfg_path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
-    assert _jobs(snakemake(project, "-n")) == {"train_sentiment": 1, "all": 1}
+    assert _jobs(snakemake(project, "-n", "models")) == {"train_sentiment": 1, "models": 1}
 
 
 def test_training_is_deterministic(project):

@@ -42,13 +42,7 @@ def train(ctx: Context) -> Result:
     index = {lab: i for i, lab in enumerate(labels)}
 
     def loss_on(rs: list[dict[str, Any]]) -> torch.Tensor:
-        enc = fe(
-            [waves[id(r)] for r in rs],
-            sampling_rate=16000,
-            padding=True,
-            return_attention_mask=True,
-            return_tensors="pt",
-        ).to(ctx.device)
+        enc = common.audio_batch(fe, [waves[id(r)] for r in rs], ctx.device)
         y = torch.tensor([index[r["label"]] for r in rs], device=ctx.device)
         with common.autocast(ctx.device):
             logits = model(input_values=enc.input_values, attention_mask=enc.attention_mask).logits

@@ -215,3 +215,11 @@ def fit(
 def chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
+
+
+def audio_batch(feature_extractor: Any, waves: list[Any], device: Any) -> Any:
+    """Pad a batch of 16 kHz waveforms the one way every audio model here is fed (train = serve)."""
+    enc = feature_extractor(
+        waves, sampling_rate=16000, padding=True, return_attention_mask=True, return_tensors="pt"
+    )
+    return enc.to(device)

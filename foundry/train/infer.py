@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from foundry.text import normalize
-from foundry.train.common import FOUNDRY_META, TrainError, chunks, seed_everything
+from foundry.train.common import FOUNDRY_META, TrainError, audio_batch, chunks, seed_everything
 from foundry.train.data import waveform
 
 BATCH = 16
@@ -79,13 +79,7 @@ class TextClassifier(Predictor):
 
 class AudioClassifier(Predictor):
     def _batch(self, batch: list[dict]) -> list[str]:
-        enc = self.processor(
-            [_wave(x, self.engine) for x in batch],
-            sampling_rate=16000,
-            padding=True,
-            return_attention_mask=True,
-            return_tensors="pt",
-        ).to(self.device)
+        enc = audio_batch(self.processor, [_wave(x, self.engine) for x in batch], self.device)
         logits = self.model(input_values=enc.input_values, attention_mask=enc.attention_mask).logits
         return [self.meta["labels"][i] for i in logits.argmax(-1).tolist()]
 
@@ -124,13 +118,7 @@ class CtcTranscriber(Predictor):
 
     def _batch(self, batch: list[dict]) -> list[str]:
         fe, tok = self.processor["feature_extractor"], self.processor["tokenizer"]
-        enc = fe(
-            [_wave(x, self.engine) for x in batch],
-            sampling_rate=16000,
-            padding=True,
-            return_attention_mask=True,
-            return_tensors="pt",
-        ).to(self.device)
+        enc = audio_batch(fe, [_wave(x, self.engine) for x in batch], self.device)
         logits = self.model(input_values=enc.input_values, attention_mask=enc.attention_mask).logits
         ids = logits.argmax(-1)
         return [normalize(t) for t in tok.batch_decode(ids)]

@@ -151,13 +151,7 @@ def _ctc(ctx: Context) -> Result:
     }
 
     def loss_on(rs: list[dict[str, Any]]) -> torch.Tensor:
-        enc = fe(
-            [waves[id(r)] for r in rs],
-            sampling_rate=16000,
-            padding=True,
-            return_attention_mask=True,
-            return_tensors="pt",
-        ).to(ctx.device)
+        enc = common.audio_batch(fe, [waves[id(r)] for r in rs], ctx.device)
         labels = _pad([tok(normalize(r["text"])).input_ids for r in rs], -100).to(ctx.device)
         with common.autocast(ctx.device):
             out = model(
