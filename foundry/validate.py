@@ -32,7 +32,10 @@ def check_raw(ds: str, root: Path) -> list[str]:
     return problems
 
 
-def _check_wav(where: str, data: bytes, duration: float | None = None) -> list[str]:
+def _check_wav(
+    where: str, data: bytes, duration: float | None = None, sha256: str | None = None
+) -> list[str]:
+    """Problems with one stored WAV: format, rate, duration and (optionally) content hash."""
     try:
         pcm, sr = audio.read_wav(data)
     except Exception as exc:  # noqa: BLE001 - any failure is a finding
@@ -42,6 +45,8 @@ def _check_wav(where: str, data: bytes, duration: float | None = None) -> list[s
         out.append(f"{where}: sample rate {sr}, expected 16000")
     if duration is not None and abs(len(pcm) / 16000 - duration) > 1e-3:
         out.append(f"{where}: {len(pcm) / 16000:.3f}s of audio but manifest says {duration:.3f}s")
+    if sha256 is not None and audio.audio_sha256(pcm) != sha256:
+        out.append(f"{where}: audio hash differs from the manifest")
     return out
 
 
@@ -71,10 +76,8 @@ def check_silver(ds: str, shards: int, root: Path) -> list[str]:
                 if "wav" not in parts:
                     problems.append(f"{tar}: {item}.wav missing")
                     continue
-                problems += _check_wav(f"{tar}:{item}.wav", parts["wav"], row["duration"])
-                pcm, _ = audio.read_wav(parts["wav"])
-                if audio.audio_sha256(pcm) != row["audio_sha256"]:
-                    problems.append(f"{tar}:{item}.wav: audio hash differs from {mpath}")
+                where = f"{tar}:{item}.wav"
+                problems += _check_wav(where, parts["wav"], row["duration"], row["audio_sha256"])
     missing = sorted(set(rows) - seen)
     if missing:
         problems.append(f"{mpath}: {len(missing)} item(s) not in any shard, e.g. {missing[:3]}")

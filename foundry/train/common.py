@@ -223,3 +223,14 @@ def audio_batch(feature_extractor: Any, waves: list[Any], device: Any) -> Any:
         waves, sampling_rate=16000, padding=True, return_attention_mask=True, return_tensors="pt"
     )
     return enc.to(device)
+
+
+def mean_loss(
+    loss_on: Callable[[list[Any]], torch.Tensor], rows: list[Any], batch_size: int
+) -> float:
+    """Item-weighted mean loss over rows in batches (the dev loss every trainer reports)."""
+    total = sum(
+        float(loss_on(rows[i : i + batch_size])) * len(rows[i : i + batch_size])
+        for i in range(0, len(rows), batch_size)
+    )
+    return total / len(rows)

@@ -61,13 +61,10 @@ def classifier_result(
     dev_inputs, dev_refs = inputs_of(ctx.engine, dev), references(ctx.engine, dev)
 
     def dev_fn() -> dict[str, float]:
-        bs = ctx.settings.batch_size
-        losses = [
-            float(loss_on(dev[i : i + bs])) * len(dev[i : i + bs]) for i in range(0, len(dev), bs)
-        ]
+        loss = common.mean_loss(loss_on, dev, ctx.settings.batch_size)
         preds = predictor_cls(ctx.engine, model, processor, meta).predict(dev_inputs)
         f1 = classification_metrics(dev_refs, preds, labels)["macro_f1"]
-        return {"loss": sum(losses) / len(dev), "macro_f1": f1}
+        return {"loss": loss, "macro_f1": f1}
 
     training = common.fit(
         model,

@@ -38,10 +38,7 @@ def _fit_and_score(
     dev_refs = [r["text"] for r in dev]
 
     def dev_fn() -> dict[str, float]:
-        bs = ctx.settings.batch_size
-        loss = sum(
-            float(loss_on(dev[i : i + bs])) * len(dev[i : i + bs]) for i in range(0, len(dev), bs)
-        ) / len(dev)
+        loss = common.mean_loss(loss_on, dev, ctx.settings.batch_size)
         if not ctx.settings.get("dev_cer", False):  # greedy decoding each epoch costs time
             return {"loss": loss}
         return {"loss": loss, "cer": stt_metrics(dev_refs, predictor.predict(dev_inputs))["cer"]}
