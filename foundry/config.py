@@ -14,12 +14,12 @@ from typing import Any
 
 import yaml
 
-from foundry import paths
+from foundry import dialects, paths
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "config" / "schema.json"
 ENGINE_COLUMNS = {
     "stt": ("audio", "text"),
-    "dialect": ("audio", "label"),
+    "dialect": ("audio", "label"),  # or "dialect": a district column mapped by dialect_map
     "intent": ("text", "label"),
     "sentiment": ("text", "label"),
     "text": ("text",),
@@ -84,8 +84,18 @@ def validate(raw: dict[str, Any]) -> dict[str, Any]:
             lines.append(f"config key '{where}': {msg}")
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines))
     _fill_defaults(schema, data, schema)
+    if "dialect_map" not in data:
+        data["dialect_map"] = dialects.default_map()
     _check_semantics(data)
     return data
+
+
+def needed_columns(engine: str, columns: dict[str, str]) -> list[str]:
+    """Column roles an engine needs; dialect takes its label from a district column if mapped."""
+    need = list(ENGINE_COLUMNS[engine])
+    if engine == "dialect" and "dialect" in columns:
+        need = ["audio", "dialect"]
+    return need
 
 
 def _check_semantics(cfg: dict[str, Any]) -> None:
@@ -98,8 +108,13 @@ def _check_semantics(cfg: dict[str, Any]) -> None:
     if cfg["audio"]["min_duration"] >= cfg["audio"]["max_duration"]:
         raise ConfigError("config key 'audio.min_duration': must be below audio.max_duration")
     for name, ds in cfg["datasets"].items():
+        if "path" in ds and not Path(ds["path"]).is_dir():
+            raise ConfigError(
+                f"config key 'datasets.{name}.path': folder {ds['path']} does not exist (relative "
+                "paths are read from the workflow directory); fix the path or use hub: <org/name>"
+            )
         for engine in ds["engines"]:
-            missing = [c for c in ENGINE_COLUMNS[engine] if c not in ds["columns"]]
+            missing = [c for c in needed_columns(engine, ds["columns"]) if c not in ds["columns"]]
             if missing:
                 raise ConfigError(
                     f"config key 'datasets.{name}.columns': engine '{engine}' needs column "

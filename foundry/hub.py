@@ -21,12 +21,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from foundry import __version__, paths
+from foundry import __version__, layouts, paths
 from foundry.atomic import atomic_dir, sha256_file, write_json
 
 log = logging.getLogger("foundry.hub")
+PARQUET_BRANCH = layouts.PARQUET_BRANCH
 T = TypeVar("T")
-PARQUET_BRANCH = "refs/convert/parquet"
 
 
 _TOKEN_RE = re.compile(r"hf_[A-Za-z0-9]{8,}")
@@ -161,11 +161,6 @@ def with_retries(
             sleep(delay)
 
 
-def _select(files: list[str], pattern: str) -> list[str]:
-    keep = [f for f in files if fnmatch.fnmatch(f, pattern) or f == "README.md"]
-    return sorted(keep)
-
-
 def _git_head(path: Path) -> str | None:
     if not (path / ".git").exists():
         return None
@@ -175,17 +170,46 @@ def _git_head(path: Path) -> str | None:
     return out.stdout.strip() or None
 
 
-def local_files(path: str | Path, pattern: str) -> list[str]:
-    """Files of a local Hub-layout folder that ingest copies (relative, sorted)."""
-    root = Path(path)
-    if not root.is_dir():
-        raise IngestError(f"local dataset folder {root} does not exist")
-    rel = [
+def _tree(root: Path) -> list[str]:
+    return sorted(
         p.relative_to(root).as_posix()
         for p in root.rglob("*")
         if p.is_file() and ".git" not in p.relative_to(root).parts
-    ]
-    return _select(rel, pattern)
+    )
+
+
+def _extra(names: list[str], spec: dict[str, Any]) -> list[str]:
+    """Files named by ``extra_files`` globs (e.g. audio that a parquet refers to by path)."""
+    pats = spec.get("extra_files") or []
+    pats = [pats] if isinstance(pats, str) else pats
+    return sorted(n for n in names if any(fnmatch.fnmatch(n, p) for p in pats))
+
+
+def _readme(root: Path) -> str | None:
+    p = root / "README.md"
+    return p.read_text(encoding="utf-8", errors="replace") if p.is_file() else None
+
+
+def local_layout(ds: str, spec: dict[str, Any]) -> tuple[layouts.Layout, list[str]]:
+    """Layout of a local Hub-layout folder and every file ingest copies (relative, sorted)."""
+    root = Path(spec["path"])
+    if not root.is_dir():
+        raise IngestError(
+            f"dataset '{ds}': local folder {root} (config datasets.{ds}.path) does not exist; "
+            "fix the path or use hub: <org/name>"
+        )
+    names = _tree(root)
+    try:
+        lay = layouts.resolve(ds, names, _readme(root), spec.get("config"), spec.get("data_files"))
+    except layouts.LayoutError as exc:
+        raise IngestError(str(exc)) from None
+    files = sorted(set(lay.files) | set(_extra(names, spec)) | ({"README.md"} & set(names)))
+    return lay, files
+
+
+def local_files(ds: str, spec: dict[str, Any]) -> list[str]:
+    """Files of a local dataset that ingest copies (the rule's inputs: an edit reruns it)."""
+    return local_layout(ds, spec)[1]
 
 
 def _describe(root: Path, files: list[str]) -> list[dict[str, Any]]:
@@ -203,14 +227,9 @@ def _tree_hash(entries: list[dict[str, Any]]) -> str:
 
 
 def ingest_local(ds: str, spec: dict[str, Any], out_dir: str | Path) -> dict[str, Any]:
-    """Copy a local Hub-layout folder into raw/<ds>/files and return its manifest."""
+    """Copy a local Hub-layout folder's selected files into raw/<ds>/files; return the manifest."""
     src = Path(spec["path"])
-    files = local_files(src, spec.get("data_files", "**/*.parquet"))
-    if not any(f.endswith(".parquet") for f in files):
-        raise IngestError(
-            f"dataset '{ds}': no parquet files matching '{spec.get('data_files')}' under {src}; "
-            f"set datasets.{ds}.data_files"
-        )
+    lay, files = local_layout(ds, spec)
     target = Path(out_dir) / "files"
     with atomic_dir(target) as tmp:
         for f in files:
@@ -220,10 +239,10 @@ def ingest_local(ds: str, spec: dict[str, Any], out_dir: str | Path) -> dict[str
     head = _git_head(src)
     return {
         "dataset": ds,
-        "source": {"type": "path", "path": str(spec["path"])},
+        "source": {"type": "path", "path": str(spec["path"]), "via": "local"},
         "requested_revision": "local",
         "resolved_revision": head or "tree-" + _tree_hash(entries),
-        "data_files": spec.get("data_files", "**/*.parquet"),
+        "layout": lay.to_json(),
         "files": entries,
         "tools": tool_versions(),
     }
@@ -259,49 +278,73 @@ def retry_settings(hub_cfg: dict[str, Any]) -> dict[str, float]:
     }
 
 
+def _hub_readme(repo: str, sha: str, names: list[str], timeout: float) -> str | None:
+    """The dataset card at ``sha`` (its ``configs:`` list decides which files are data)."""
+    if "README.md" not in names:
+        return None
+    from huggingface_hub import hf_hub_download
+
+    path = hf_hub_download(
+        repo, "README.md", repo_type="dataset", revision=sha, etag_timeout=timeout
+    )
+    return Path(path).read_text(encoding="utf-8", errors="replace")
+
+
 def resolve_data_revision(
     ds: str, spec: dict[str, Any], hub_cfg: dict[str, Any], revision: str | None = None
-) -> tuple[str, str, list[Any]]:
-    """Which commit holds this dataset's data files: (sha, branch it came from, siblings).
+) -> tuple[str, str, list[Any], layouts.Layout]:
+    """Which commit holds this dataset's data and which files: (sha, branch, siblings, layout).
 
-    A repo whose tracked branch holds only a loading script is read from the Hub's parquet
-    conversion (``refs/convert/parquet``) instead: its code is never run.
+    Files and splits are chosen as `datasets` chooses them (card ``configs:``, default split
+    patterns). A repo with nothing readable on its branch (a loading script, an unknown format)
+    is read from the Hub's parquet conversion (``refs/convert/parquet``) instead; its code never
+    runs. A ``partial-*`` conversion is recorded in the layout.
     """
     repo, requested = spec["hub"], revision or spec.get("revision", "main")
-    pattern = spec.get("data_files", "**/*.parquet")
     retry = retry_settings(hub_cfg)
     timeout = float(hub_cfg.get("timeout_seconds", 30.0))
 
-    def classify_here(exc: BaseException) -> IngestError:
-        return classify(exc, ds, repo, requested)
+    def at(rev: str) -> tuple[str, list[Any], list[str], str | None]:
+        sha, siblings = with_retries(
+            lambda: resolve_revision(repo, rev, ds=ds, timeout=timeout),
+            what=lambda exc: classify(exc, ds, repo, rev),
+            **retry,
+        )
+        names = sorted(s.rfilename for s in siblings)
+        readme = with_retries(
+            lambda: _hub_readme(repo, sha, names, timeout),
+            what=lambda exc: classify(exc, ds, repo, rev),
+            **retry,
+        )
+        return sha, siblings, names, readme
 
-    sha, siblings = with_retries(
-        lambda: resolve_revision(repo, requested, ds=ds, timeout=timeout),
-        what=classify_here,
-        **retry,
-    )
-    names = sorted(s.rfilename for s in siblings)
-    if any(fnmatch.fnmatch(n, pattern) for n in names):
-        return sha, requested, siblings
-    scripts = [n for n in names if n.endswith(".py") and "/" not in n]
-    if not scripts:
+    sha, siblings, names, readme = at(requested)
+    try:
+        lay = layouts.resolve(ds, names, readme, spec.get("config"), spec.get("data_files"))
+        return sha, requested, siblings, lay
+    except layouts.LayoutError as exc:
+        first = str(exc)
+    if spec.get("data_files") is not None:
+        raise PermanentHubError(first)
+    log.info("%s: %s; reading %s", ds, first, PARQUET_BRANCH)
+    try:
+        sha, siblings, names, _ = at(PARQUET_BRANCH)
+    except PermanentHubError as exc:
         raise PermanentHubError(
-            f"dataset '{ds}': {repo}@{requested} has no files matching '{pattern}' "
-            f"(it has: {', '.join(names[:12]) or 'nothing'}). Set datasets.{ds}.data_files."
+            f"{first} The Hub has no parquet conversion of {repo} either ({exc})."
+        ) from None
+    try:
+        lay = layouts.parquet_branch_layout(ds, names, spec.get("config"))
+    except layouts.LayoutError as exc:
+        raise PermanentHubError(f"{first} {exc}") from None
+    if lay.options.get("partial"):
+        log.warning(
+            "%s: the Hub converted only part of %s (%s): the data is a subset",
+            ds,
+            repo,
+            ", ".join(lay.options["partial"]),
         )
-    log.info("%s: only a loading script (%s); reading %s", ds, scripts[0], PARQUET_BRANCH)
-    sha, siblings = with_retries(
-        lambda: resolve_revision(repo, PARQUET_BRANCH, ds=ds, timeout=timeout),
-        what=lambda exc: classify(exc, ds, repo, PARQUET_BRANCH),
-        **retry,
-    )
-    names = sorted(s.rfilename for s in siblings)
-    if not any(fnmatch.fnmatch(n, pattern) for n in names):
-        raise PermanentHubError(
-            f"dataset '{ds}': {repo} has only a loading script and its {PARQUET_BRANCH} branch "
-            f"has no files matching '{pattern}'. Set datasets.{ds}.data_files."
-        )
-    return sha, PARQUET_BRANCH, siblings
+    return sha, PARQUET_BRANCH, siblings, lay
 
 
 def _check_parquet(p: Path) -> None:
@@ -318,7 +361,6 @@ def ingest_hub(
     from huggingface_hub import constants, snapshot_download
 
     repo, requested = spec["hub"], spec.get("revision", "main")
-    pattern = spec.get("data_files", "**/*.parquet")
     retry = retry_settings(hub_cfg)
     timeout = float(hub_cfg.get("timeout_seconds", 30.0))
     # Read at call time by huggingface_hub: a stalled body fails after `timeout`, then retries.
@@ -327,9 +369,10 @@ def ingest_hub(
     def classify_here(exc: BaseException) -> IngestError:
         return classify(exc, ds, repo, requested)
 
-    sha, via, siblings = resolve_data_revision(ds, spec, hub_cfg)
+    sha, via, siblings, lay = resolve_data_revision(ds, spec, hub_cfg)
     names = sorted(s.rfilename for s in siblings)
-    files = _select(names, pattern)
+    extra = {"README.md"} & set(names) if via != PARQUET_BRANCH else set()
+    files = sorted(set(lay.files) | set(_extra(names, spec)) | extra)
     expected = {}
     for s in siblings:
         lfs = getattr(s, "lfs", None)
@@ -384,7 +427,7 @@ def ingest_hub(
         "source": {"type": "hub", "repo": repo, "via": via},
         "requested_revision": requested,
         "resolved_revision": sha,
-        "data_files": pattern,
+        "layout": lay.to_json(),
         "files": _describe(target, files),
         "tools": tool_versions(),
     }

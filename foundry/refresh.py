@@ -56,7 +56,7 @@ def lock_entry(ds: str, spec: dict[str, Any], hub_cfg: dict[str, Any]) -> dict[s
     requested = spec.get("revision", "main")
     if hub.is_commit_sha(requested):
         return {"repo": spec["hub"], "requested": requested, "sha": requested, "via": requested}
-    sha, via, _ = hub.resolve_data_revision(ds, spec, hub_cfg)
+    sha, via, _, _ = hub.resolve_data_revision(ds, spec, hub_cfg)
     return {"repo": spec["hub"], "requested": requested, "sha": sha, "via": via}
 
 

@@ -36,7 +36,23 @@ def step(name: str, smk: Any) -> Iterator[dict[str, Any]]:
     try:
         yield config_mod.validate(smk.config)
     except Exception as exc:
-        logger.error("ERROR [%s] %s", name, exc)
-        if log_path:
-            logger.debug("details", exc_info=True)
+        if isinstance(exc, people_errors()):
+            logger.error("ERROR [%s] %s", name, exc)
+        else:  # a bug or an unforeseen fault: keep the traceback in the job's log
+            logger.exception("ERROR [%s] unexpected %s: %s", name, type(exc).__name__, exc)
         sys.exit(1)
+
+
+def people_errors() -> tuple[type[BaseException], ...]:
+    """Errors whose message already says what to do: logged as one line, no traceback."""
+    from foundry import hub, layouts, shards, sources, splits
+
+    return (
+        *PEOPLE_ERRORS,
+        hub.IngestError,
+        layouts.LayoutError,
+        sources.DatasetError,
+        shards.AccountingError,
+        splits.SplitError,
+        splits.LeakageError,
+    )

@@ -23,8 +23,8 @@ import pyarrow.parquet as pq
 
 from foundry import audio, paths, text
 from foundry.atomic import atomic_write, write_parquet
-from foundry.config import ENGINE_COLUMNS
-from foundry.sources import iter_items, read_manifest
+from foundry.config import needed_columns
+from foundry.sources import DatasetError, iter_items, read_manifest
 
 log = logging.getLogger("foundry.shards")
 PROGRESS_EVERY = 200  # items between progress lines in a shard's log
@@ -58,6 +58,9 @@ MANIFEST_SCHEMA = pa.schema(
         ("source_format", pa.string()),
         ("source_sample_rate", pa.int32()),
         ("source_channels", pa.int32()),
+        ("source_split", pa.string()),
+        ("dialect", pa.string()),
+        ("metadata", pa.string()),
     ]
 )
 REJECT_SCHEMA = pa.schema(
@@ -86,12 +89,22 @@ class Settings:
     shards: int
     checks: audio.AudioChecks
     min_malayalam_ratio: float
+    filter: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    label_map: tuple[tuple[str, str | None], ...] = ()
+    metadata: tuple[str, ...] = ()
 
     @classmethod
     def from_config(cls, cfg: dict[str, Any], ds: str) -> Settings:
         spec = cfg["datasets"][ds]
         a = cfg["audio"]
+        flt = []
+        for col, allowed in sorted((spec.get("filter") or {}).items()):
+            values = allowed if isinstance(allowed, list) else [allowed]
+            flt.append((col, tuple(sorted({_as_text(v) for v in values}))))
         return cls(
+            filter=tuple(flt),
+            label_map=tuple(sorted((spec.get("label_map") or {}).items())),
+            metadata=tuple(spec.get("metadata") or ()),
             dataset=ds,
             columns=dict(spec["columns"]),
             engines=tuple(spec["engines"]),
@@ -106,7 +119,35 @@ class Settings:
         )
 
     def needs(self, role: str) -> bool:
-        return any(role in ENGINE_COLUMNS[e] for e in self.engines)
+        return any(role in needed_columns(e, self.columns) for e in self.engines)
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """Extra columns the steps read: filter columns and carried metadata."""
+        return tuple(sorted({c for c, _ in self.filter} | set(self.metadata)))
+
+    def filtered_out(self, item: Any) -> str | None:
+        """Why the row filter drops this item (None when it is kept)."""
+        for col, allowed in self.filter:
+            value = item.fields.get(col)
+            if value not in allowed:
+                return f"{col}={value!r} is not in the filter {list(allowed)}"
+        return None
+
+    def map_label(self, label: str | None) -> tuple[str | None, bool]:
+        """(label after label_map, dropped?)."""
+        if label is None:
+            return None, False
+        table = dict(self.label_map)
+        key = label.strip()
+        if key in table:
+            return table[key], table[key] is None
+        return key, False
+
+
+def _as_text(v: Any) -> str:
+    """Filter values compare as the readers' strings (True -> 'True', 3 -> '3')."""
+    return v if isinstance(v, str) else str(v)
 
 
 def shard_of(index: int, total: int, shards: int) -> int:
@@ -119,10 +160,23 @@ def make_plan(settings: Settings, root: str | Path = ".") -> pa.Table:
     manifest = read_manifest(settings.dataset, root)
     items = []
     first_seen: dict[str, str] = {}
-    with_audio = "audio" in settings.columns
-    for it in iter_items(settings.dataset, settings.columns, manifest, root, with_audio=with_audio):
-        digest = hashlib.sha256(it.audio).hexdigest() if it.audio else ""
+    with_audio = settings.needs("audio")
+    audible = considered = 0
+    for it in iter_items(
+        settings.dataset,
+        settings.columns,
+        manifest,
+        root,
+        with_audio=with_audio,
+        fields=settings.fields,
+    ):
+        keep = settings.filtered_out(it) is None
+        digest = hashlib.sha256(it.audio).hexdigest() if it.audio and keep else ""
+        considered += keep
+        audible += bool(keep and it.audio)
         items.append((it.id, it.source_file, it.source_row, digest))
+    if with_audio and considered and not audible:
+        raise DatasetError(_no_waveforms(settings, manifest, root))
     ids = [i[0] for i in items]
     if len(set(ids)) != len(ids):
         dup = sorted({i for i in ids if ids.count(i) > 1})[:5]
@@ -148,6 +202,21 @@ def make_plan(settings: Settings, root: str | Path = ".") -> pa.Table:
             }
         )
     return pa.Table.from_pylist(rows, schema=PLAN_SCHEMA)
+
+
+def _no_waveforms(settings: Settings, manifest: dict[str, Any], root: str | Path) -> str:
+    """One line: the dataset has rows but no waveform for any of them."""
+    ds, col = settings.dataset, settings.columns["audio"]
+    audio_engines = [e for e in settings.engines if "audio" in needed_columns(e, settings.columns)]
+    sample = next(
+        iter_items(ds, {"audio": col}, manifest, root, with_audio=False, fields=(col,)), None
+    )
+    found = repr(sample.fields.get(col))[:80] if sample else "nothing"
+    return (
+        f"dataset '{ds}': no row has a waveform in column '{col}' (e.g. {found}): paths into "
+        f"audio that is not in the repo cannot feed {', '.join(audio_engines)}; use its text only "
+        f"(engines without audio) or, if the audio is in the repo, set datasets.{ds}.extra_files"
+    )
 
 
 def write_plan(settings: Settings, root: str | Path = ".") -> None:
@@ -200,9 +269,18 @@ def standardize_shard(settings: Settings, shard: int, root: str | Path = ".") ->
     members: list[tuple[str, bytes | _Spooled, bytes]] = []
     # WAVs wait in a temp file (not in memory) until the tar is written in id order.
     spool = tempfile.TemporaryFile(prefix="foundry-shard-")
-    has_audio = "audio" in settings.columns
+    has_audio = settings.needs("audio")
     for n, it in enumerate(
-        iter_items(ds, settings.columns, manifest, root, rows=rows, with_audio=has_audio), 1
+        iter_items(
+            ds,
+            settings.columns,
+            manifest,
+            root,
+            rows=rows,
+            with_audio=has_audio,
+            fields=settings.fields,
+        ),
+        1,
     ):
         if n % PROGRESS_EVERY == 0:
             log.info(
@@ -216,9 +294,19 @@ def standardize_shard(settings: Settings, shard: int, root: str | Path = ".") ->
             )
         raw_text = it.text or ""
         norm = text.normalize(raw_text)
+        why = settings.filtered_out(it)
+        if why:
+            rejected.append(_reject(settings, it, "filtered", why))
+            continue
         if dup_of.get(it.id):
             rejected.append(
                 _reject(settings, it, "duplicate_audio", f"same audio bytes as {dup_of[it.id]}")
+            )
+            continue
+        label, dropped = settings.map_label(it.label)
+        if dropped:
+            rejected.append(
+                _reject(settings, it, "label_dropped", f"label {it.label!r} dropped by label_map")
             )
             continue
         if settings.needs("text"):
@@ -227,7 +315,7 @@ def standardize_shard(settings: Settings, shard: int, root: str | Path = ".") ->
             except text.TextReject as exc:
                 rejected.append(_reject(settings, it, exc.reason, exc.detail))
                 continue
-        if settings.needs("label") and not (it.label or "").strip():
+        if settings.needs("label") and not (label or "").strip():
             col = settings.columns.get("label")
             rejected.append(_reject(settings, it, "missing_label", f"column '{col}' is empty"))
             continue
@@ -251,7 +339,7 @@ def standardize_shard(settings: Settings, shard: int, root: str | Path = ".") ->
             "text": norm,
             "raw_text": raw_text,
             "speaker": (it.speaker or "").strip(),
-            "label": (it.label or "").strip(),
+            "label": (label or "").strip(),
             "translation": text.normalize(it.translation or "") if it.translation else "",
             "audio_sha256": audio.audio_sha256(std.pcm16) if std else "",
             "source_file": it.source_file,
@@ -260,6 +348,11 @@ def standardize_shard(settings: Settings, shard: int, root: str | Path = ".") ->
             "source_format": std.source_format if std else "",
             "source_sample_rate": std.source_sample_rate if std else 0,
             "source_channels": std.source_channels if std else 0,
+            "source_split": it.split or "",
+            "dialect": (it.dialect or "").strip(),
+            "metadata": json.dumps(
+                {k: it.fields.get(k) for k in settings.metadata}, ensure_ascii=False, sort_keys=True
+            ),
         }
         kept.append(row)
         meta = json.dumps(row, sort_keys=True, ensure_ascii=False).encode("utf-8")

@@ -1,4 +1,4 @@
-"""Read a raw dataset's parquet rows through its column mapping, one batch at a time.
+"""Read a raw dataset's rows (any layout) through its column mapping, one batch at a time.
 
 Checks the mapping against the real schema first, so a wrong column name or a dataset that holds
 audio-codec tokens fails with a message listing what the dataset does have and the key to set.
@@ -10,14 +10,14 @@ import bisect
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from foundry import paths
+from foundry import layouts, paths
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -36,19 +36,31 @@ class Item:
     label: str | None
     speaker: str | None
     translation: str | None
+    split: str | None = None
+    dialect: str | None = None
+    fields: dict[str, str | None] = field(default_factory=dict)
+
+
+ROLES = ("audio", "text", "label", "speaker", "id", "translation", "dialect")
 
 
 def read_manifest(ds: str, root: str | Path = ".") -> dict[str, Any]:
     return json.loads((Path(root) / paths.raw_manifest(ds)).read_text(encoding="utf-8"))
 
 
-def parquet_files(manifest: dict[str, Any]) -> list[str]:
-    return sorted(f["path"] for f in manifest["files"] if f["path"].endswith(".parquet"))
+def manifest_layout(manifest: dict[str, Any]) -> layouts.Layout:
+    """The layout ingest chose (manifests from before layouts: every parquet file, one split)."""
+    if "layout" in manifest:
+        return layouts.Layout.from_json(manifest["layout"])
+    files = sorted(f["path"] for f in manifest["files"] if f["path"].endswith(".parquet"))
+    return layouts.Layout("parquet", {"train": files})
 
 
 def item_id(ds: str, source_file: str, row: int) -> str:
     """Stable id from where the item lives upstream; safe as a file name and tar member."""
-    stem = source_file[: -len(".parquet")] if source_file.endswith(".parquet") else source_file
+    stem = source_file
+    for ext in (".gz", ".bz2", ".xz", ".parquet", ".jsonl", ".json", ".csv", ".tsv", ".tar"):
+        stem = stem[: -len(ext)] if stem.lower().endswith(ext) else stem
     return f"{ds}-{_UNSAFE.sub('_', stem).strip('_')}-{row:06d}"
 
 
@@ -60,9 +72,16 @@ def _is_codec_tokens(t: pa.DataType) -> bool:
     return False
 
 
-def check_schema(ds: str, columns: dict[str, str], schema: pa.Schema, source: str) -> None:
-    """Fail early and helpfully when the mapping does not fit the data."""
-    have = schema.names
+def _codec_error(ds: str, col: str, what: str) -> DatasetError:
+    return DatasetError(
+        f"dataset '{ds}': column '{col}' holds audio-codec tokens ({what}), not waveforms, so it "
+        f"can never feed an audio engine; use its text only (remove datasets.{ds}.columns.audio "
+        "and the audio engines from its engines)."
+    )
+
+
+def check_columns(ds: str, columns: dict[str, str], have: list[str], source: str) -> None:
+    """Every mapped column must exist; the message lists what the dataset does have."""
     for role, col in sorted(columns.items()):
         if col not in have:
             raise DatasetError(
@@ -70,42 +89,48 @@ def check_schema(ds: str, columns: dict[str, str], schema: pa.Schema, source: st
                 f"{source}; the dataset has columns: {', '.join(have)}. Set "
                 f"datasets.{ds}.columns.{role} to one of them."
             )
+
+
+def check_schema(ds: str, columns: dict[str, str], schema: pa.Schema, source: str) -> None:
+    """Fail early and helpfully when the mapping does not fit the data."""
+    check_columns(ds, columns, schema.names, source)
     audio = columns.get("audio")
     if audio:
         t = schema.field(audio).type
         if _is_codec_tokens(t):
-            raise DatasetError(
-                f"dataset '{ds}': column '{audio}' holds audio-codec tokens ({t}), not waveforms; "
-                "they cannot be decoded into audio here. Use the dataset for text/labels only "
-                f"(remove datasets.{ds}.columns.audio and audio engines) or map a waveform column."
-            )
+            raise _codec_error(ds, audio, str(t))
         ok = pa.types.is_struct(t) and t.get_field_index("bytes") >= 0
-        if not (ok or pa.types.is_binary(t) or pa.types.is_large_binary(t)):
+        is_path = pa.types.is_string(t) or pa.types.is_large_string(t)
+        if not (ok or is_path or pa.types.is_binary(t) or pa.types.is_large_binary(t)):
             raise DatasetError(
                 f"dataset '{ds}': column '{audio}' has type {t}; expected Hub audio (a struct with "
-                f"'bytes' and 'path') or raw bytes. Check datasets.{ds}.columns.audio."
+                f"'bytes' and 'path'), raw bytes or a path in the repo. Check "
+                f"datasets.{ds}.columns.audio."
             )
 
 
-def _audio_bytes(value: Any, files_root: Path) -> bytes | None:
+def audio_bytes(value: Any, files_root: Path, near: str) -> bytes | None:
+    """Waveform bytes of one audio cell: struct, raw bytes or a path inside the repo."""
     if value is None:
         return None
     if isinstance(value, bytes | bytearray):
         return bytes(value) or None
-    data = value.get("bytes")
-    if data:
-        return bytes(data)
-    rel = value.get("path")
-    if rel:
-        # Audio stored beside the parquet in the repo: only ever read inside raw/<ds>/files.
-        p = (files_root / rel).resolve()
-        if files_root.resolve() in p.parents and p.is_file():
-            return p.read_bytes()
+    if isinstance(value, str):
+        return layouts.read_path_audio(value, files_root, near) if value else None
+    if isinstance(value, dict):
+        data = value.get("bytes")
+        if data:
+            return bytes(data)
+        rel = value.get("path")
+        if rel:
+            return layouts.read_path_audio(str(rel), files_root, near)
     return None
 
 
 def _str(value: Any) -> str | None:
     if value is None:
+        return None
+    if isinstance(value, float) and value != value:  # NaN from a CSV/JSON reader
         return None
     return value if isinstance(value, str) else str(value)
 
@@ -118,36 +143,95 @@ def iter_items(
     rows: dict[str, set[int]] | None = None,
     with_audio: bool = True,
     batch_size: int = 64,
+    fields: tuple[str, ...] = (),
 ) -> Iterator[Item]:
-    """Yield items in (file, row) order; ``rows`` restricts to {file: {row, ...}} (one shard)."""
+    """Yield items in (file, row) order; ``rows`` restricts to {file: {row, ...}} (one shard).
+
+    ``fields`` are extra columns (row filters, metadata) carried as strings in ``Item.fields``.
+    """
     files_root = Path(root) / paths.raw_files(ds)
+    layout = manifest_layout(manifest)
+    split_of = layout.split_of()
     wanted = {role: col for role, col in columns.items() if with_audio or role != "audio"}
-    for rel in parquet_files(manifest):
+    need = sorted(set(wanted.values()) | set(fields))
+    for rel in layouts.record_files(layout):
         if rows is not None and not rows.get(rel):
             continue
-        pf = pq.ParquetFile(files_root / rel)
-        check_schema(ds, columns, pf.schema_arrow, rel)
         selected = rows.get(rel) if rows is not None else None
-        proj = sorted(set(wanted.values()))
-        for offset, batch in _batches(pf, proj, batch_size, selected):
-            n = batch.num_rows
-            data = {c: batch.column(c).to_pylist() for c in proj}
-            for i in range(n):
-                row = offset + i
-                if selected is not None and row not in selected:
-                    continue
-                get = {role: data[col][i] for role, col in wanted.items()}
-                own = _str(get.get("id"))
-                yield Item(
-                    id=f"{ds}-{_UNSAFE.sub('_', own)}" if own else item_id(ds, rel, row),
-                    source_file=rel,
-                    source_row=row,
-                    audio=_audio_bytes(get.get("audio"), files_root) if "audio" in get else None,
-                    text=_str(get.get("text")),
-                    label=_str(get.get("label")),
-                    speaker=_str(get.get("speaker")),
-                    translation=_str(get.get("translation")),
-                )
+        if layout.builder == "parquet":
+            records = _parquet_rows(ds, columns, files_root, rel, need, batch_size, selected)
+            split = split_of.get(rel)
+            stream = ((n, split, rec) for n, rec in records)
+        else:
+            stream = _checked(ds, columns, need, layout, files_root, rel, selected)
+        for row, split, rec in stream:
+            get = {role: rec.get(col) for role, col in wanted.items()}
+            own = _str(get.get("id"))
+            audio_value = get.get("audio")
+            if "audio" in get and layouts.looks_like_codec(columns["audio"], audio_value):
+                raise _codec_error(ds, columns["audio"], "lists of integers")
+            yield Item(
+                id=f"{ds}-{_UNSAFE.sub('_', own)}" if own else item_id(ds, rel, row),
+                source_file=rel,
+                source_row=row,
+                audio=audio_bytes(audio_value, files_root, rel) if "audio" in get else None,
+                text=_str(get.get("text")),
+                label=_str(get.get("label")),
+                speaker=_str(get.get("speaker")),
+                translation=_str(get.get("translation")),
+                split=split,
+                dialect=_str(get.get("dialect")),
+                fields={f: _str(rec.get(f)) for f in fields},
+            )
+
+
+def _checked(
+    ds: str,
+    columns: dict[str, str],
+    need: list[str],
+    layout: layouts.Layout,
+    files_root: Path,
+    rel: str,
+    selected: set[int] | None,
+) -> Iterator[tuple[int, str | None, dict[str, Any]]]:
+    """Rows of a text/tar/audiofolder file; the first one proves the mapped columns exist."""
+    checked = False
+    try:
+        for r in layouts.iter_rows(layout, files_root, rel, selected):
+            if not checked:
+                have = sorted(r.record)
+                extra = {f: f for f in need if f not in columns.values()}
+                check_columns(ds, {**columns, **extra}, have, rel)
+                checked = True
+            yield r.row, r.split, r.record
+    except (layouts.LayoutError, UnicodeDecodeError, ValueError) as exc:
+        if isinstance(exc, DatasetError):
+            raise
+        raise DatasetError(
+            f"dataset '{ds}': {rel} could not be read as {layout.builder} ({exc}); check the "
+            f"file or set datasets.{ds}.data_files"
+        ) from None
+
+
+def _parquet_rows(
+    ds: str,
+    columns: dict[str, str],
+    files_root: Path,
+    rel: str,
+    need: list[str],
+    batch_size: int,
+    selected: set[int] | None,
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    pf = pq.ParquetFile(files_root / rel)
+    check_schema(ds, columns, pf.schema_arrow, rel)
+    check_columns(ds, {f: f for f in need}, pf.schema_arrow.names, rel)
+    for offset, batch in _batches(pf, need, batch_size, selected):
+        data = {c: batch.column(c).to_pylist() for c in need}
+        for i in range(batch.num_rows):
+            row = offset + i
+            if selected is not None and row not in selected:
+                continue
+            yield row, {c: data[c][i] for c in need}
 
 
 def _batches(

@@ -16,7 +16,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from foundry import paths
+from foundry import dialects, layouts, paths
 from foundry.atomic import write_json, write_parquet, write_text
 from foundry.shards import read_shard
 
@@ -33,11 +33,48 @@ class SplitError(RuntimeError):
 
 
 def dialect_lookup(table: dict[str, list[str]]) -> dict[str, str]:
-    """Label (district/region name, case-insensitive) → dialect region."""
-    out: dict[str, str] = {}
-    for region, names in table.items():
-        for name in [region, *names]:
-            out[name.strip().casefold()] = region
+    """Label (district/region name, any listed spelling) → dialect region."""
+    return dialects.lookup(table)
+
+
+def published_splits(
+    cfg: dict[str, Any], rows: list[dict[str, Any]], keys: list[str]
+) -> tuple[dict[str, str], dict[str, set[str]]]:
+    """Groups pinned by upstream dev/test rows, and where free groups may go.
+
+    With ``keep_splits`` (the default) a dataset's published test rows stay in test and its
+    validation rows in dev (a group holding both goes to test, the stricter); its train rows may
+    go only to the splits the dataset does not publish itself, or to train.
+    """
+    rank = {"dev": 1, "test": 2}
+    pinned: dict[str, str] = {}
+    published: dict[str, set[str]] = defaultdict(set)
+    mapped = []
+    for r in rows:
+        spec = cfg["datasets"].get(r["dataset"], {})
+        ours = None
+        if spec.get("keep_splits", True):
+            ours = layouts.our_split(r.get("source_split"), spec.get("split_map"))
+        mapped.append(ours)
+        if ours in rank:
+            published[r["dataset"]].add(ours)
+    for k, ours in zip(keys, mapped, strict=True):
+        if ours in rank and rank[ours] > rank.get(pinned.get(k, ""), 0):
+            pinned[k] = ours
+    allowed: dict[str, set[str]] = {}
+    for r, k in zip(rows, keys, strict=True):
+        if published.get(r["dataset"]):
+            free = {"train", "dev", "test"} - published[r["dataset"]]
+            allowed[k] = allowed.get(k, free) & free
+    return pinned, allowed
+
+
+def _upstream_counts(split_rows: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, int]]:
+    """Our split -> upstream split -> items (shows published test sets stayed in test)."""
+    out = {}
+    for s, rs in split_rows.items():
+        c = Counter(r.get("source_split") or "(none)" for r in rs)
+        out[s] = dict(sorted(c.items()))
     return out
 
 
@@ -89,14 +126,24 @@ def unit_hash(salt: str, engine: str, key: str) -> float:
 
 
 def assign_groups(
-    rows: list[dict[str, Any]], keys: list[str], engine: str, salt: str, ratios: dict[str, float]
+    rows: list[dict[str, Any]],
+    keys: list[str],
+    engine: str,
+    salt: str,
+    ratios: dict[str, float],
+    pinned: dict[str, str] | None = None,
+    allowed: dict[str, set[str]] | None = None,
 ) -> dict[str, str]:
     """Group key -> split, stratified by label so every class reaches dev and test.
 
     Within each stratum (a group's majority label; one stratum for unlabelled engines) groups are
     ordered by a salted hash; test, then dev, take groups in that order until they hold their
     share of the stratum's items; the rest is train. Deterministic, and a group never splits.
+    ``pinned`` groups (holding upstream dev/test rows) go where they are pinned and count toward
+    their split's share; ``allowed`` limits where a free group may go (train is always allowed).
     """
+    pinned = pinned or {}
+    allowed = allowed or {}
     size: Counter[str] = Counter(keys)
     label_votes: dict[str, Counter[str]] = defaultdict(Counter)
     for r, k in zip(rows, keys, strict=True):
@@ -109,6 +156,11 @@ def assign_groups(
         groups.sort(key=lambda k: (unit_hash(salt, engine, k), k))
         total = sum(size[k] for k in groups)
         filled = {"test": 0, "dev": 0}
+        for k in groups:
+            if k in pinned:
+                out[k] = pinned[k]
+                filled[pinned[k]] = filled.get(pinned[k], 0) + size[k]
+        groups = [k for k in groups if k not in pinned]
         # A stratum too small for three splits keeps its last group(s) for training.
         reserve_train = 1 if len(groups) >= 2 else len(groups)
         for i, k in enumerate(groups):
@@ -116,6 +168,8 @@ def assign_groups(
             if len(groups) - i <= reserve_train:
                 continue
             for split in ("test", "dev"):
+                if k in allowed and split not in allowed[k]:
+                    continue
                 target = ratios[split] * total
                 # take the group if that lands nearer the target (and always take a first one)
                 if ratios[split] > 0 and (
@@ -205,23 +259,31 @@ def allocate(cfg: dict[str, Any], engine: str, root: str | Path = ".") -> dict[s
     ratios = cfg["splits"]["ratios"]
     lookup = dialect_lookup(cfg.get("dialect_map", {}))
     rows: list[dict[str, Any]] = []
-    excluded: Counter[str] = Counter()
+    no_region: Counter[str] = Counter()
     for ds in datasets:
         for r in pq.read_table(root / paths.silver_manifest(ds)).to_pylist():
             if engine == "dialect":
-                region = lookup.get(r["label"].casefold())
+                origin = r.get("dialect") or r["label"]
+                region = lookup.get(dialects.key(origin)) if origin else None
                 if region is None:
-                    excluded[f"unmapped dialect label {r['label']!r} ({ds})"] += 1
+                    no_region[f"{origin or '(empty)'} ({ds})"] += 1
                     continue
                 r["label"] = region
             rows.append(r)
-    if excluded:
-        log.warning("engine %s: excluded %s (extend config dialect_map)", engine, dict(excluded))
+    if no_region:
+        log.warning(
+            "engine %s: %d item(s) from outside Kerala or of unknown district get no dialect "
+            "label: %s (extend config dialect_map if a name is a Kerala district)",
+            engine,
+            sum(no_region.values()),
+            dict(no_region),
+        )
     if not rows:
         raise SplitError(f"engine '{engine}': no usable items in {datasets}; see silver rejects")
     keys = group_keys(rows)
     split_rows: dict[str, list[dict[str, Any]]] = {s: [] for s in paths.SPLITS}
-    where = assign_groups(rows, keys, engine, salt, ratios)
+    pinned, allowed = published_splits(cfg, rows, keys)
+    where = assign_groups(rows, keys, engine, salt, ratios, pinned, allowed)
     for r, key in zip(rows, keys, strict=True):
         split_rows[where[key]].append(r)
     check_leakage(engine, split_rows)
@@ -248,7 +310,10 @@ def allocate(cfg: dict[str, Any], engine: str, root: str | Path = ".") -> dict[s
         names = sorted({r["label"] for rs in split_rows.values() for r in rs})
         labels["labels"] = names
         labels["class_weights"] = class_weights(split_rows["train"])
-    stats = _stats(engine, datasets, split_rows, audio, capped, excluded, n_groups)
+    stats = _stats(engine, datasets, split_rows, audio, capped, no_region, n_groups)
+    if engine == "dialect":
+        stats["no_dialect_region"] = dict(sorted(no_region.items()))
+    stats["upstream_splits"] = _upstream_counts(split_rows)
     write_json(root / paths.split_labels(engine), labels)
     write_json(root / paths.split_stats(engine), stats)
     write_text(root / paths.split_card(engine), data_card(cfg, engine, datasets, stats))

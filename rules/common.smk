@@ -9,7 +9,7 @@ from snakemake.exceptions import WorkflowError  # noqa: E402
 
 from foundry import config as foundry_config  # noqa: E402
 from foundry import paths  # noqa: E402
-from foundry.hub import local_files  # noqa: E402
+from foundry.hub import IngestError, local_files  # noqa: E402
 
 try:
     CFG = foundry_config.validate(config)
@@ -37,22 +37,26 @@ def ingest_inputs(wildcards):
     """Local datasets: their files, so an edit reruns exactly that dataset."""
     spec = VIEW.dataset(wildcards.ds)
     if "path" in spec:
-        root = Path(spec["path"])
-        return [str(root / f) for f in local_files(root, spec["data_files"])]
+        try:
+            files = local_files(wildcards.ds, spec)
+        except IngestError as exc:
+            raise WorkflowError(str(exc)) from None
+        return [str(Path(spec["path"]) / f) for f in files]
     return []
 
 
 def ingest_source(wildcards):
     """Everything that identifies what to download; a change reruns the ingest."""
     spec = VIEW.dataset(wildcards.ds)
+    select = {k: spec[k] for k in ("config", "data_files", "extra_files") if k in spec}
     if "path" in spec:
-        return {"path": spec["path"], "data_files": spec["data_files"]}
+        return {"path": spec["path"], **select}
     pinned = locked_revisions().get(wildcards.ds, {})
     revision = spec["revision"]
     same = pinned.get("repo") == spec["hub"] and pinned.get("requested") == revision
     if same and pinned.get("sha"):
         revision = pinned["sha"]
-    return {"hub": spec["hub"], "revision": revision, "data_files": spec["data_files"]}
+    return {"hub": spec["hub"], "revision": revision, **select}
 
 
 def dataset_settings(wildcards):
@@ -64,6 +68,7 @@ def dataset_settings(wildcards):
         "shards": VIEW.shards(wildcards.ds),
         "audio": CFG["audio"],
         "text": CFG["text"],
+        **{k: spec[k] for k in ("filter", "label_map", "metadata") if k in spec},
     }
 
 
@@ -95,6 +100,10 @@ def engine_settings(wildcards):
         "splits": CFG["splits"],
         "balance": CFG["balance"] if e in CFG["balance"]["engines"] else None,
         "dialect_map": CFG.get("dialect_map") if e == "dialect" else None,
+        "published_splits": {
+            ds: [VIEW.dataset(ds)["keep_splits"], VIEW.dataset(ds).get("split_map")]
+            for ds in VIEW.engine_datasets(e)
+        },
     }
 
 

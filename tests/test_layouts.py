@@ -1,0 +1,139 @@
+"""Every common Hub layout ingests from a local folder and reads back as items (no Snakemake)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from repos import LAYOUTS, codec_repo, paths_only_repo, wav
+
+from foundry import hub, layouts, paths
+from foundry.sources import DatasetError, iter_items
+
+
+def write_repo(folder: Path, files: dict[str, bytes]) -> Path:
+    for rel, data in files.items():
+        p = folder / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(data)
+    return folder
+
+
+def ingest(tmp: Path, name: str, files: dict[str, bytes], spec: dict) -> dict:
+    src = write_repo(tmp / "src" / name, files)
+    spec = {**spec, "path": str(src)}
+    manifest = hub.ingest_local(name, spec, tmp / paths.raw_dir(name))
+    (tmp / paths.raw_manifest(name)).write_text(json.dumps(manifest))
+    return manifest
+
+
+@pytest.mark.parametrize("name", sorted(LAYOUTS))
+def test_each_layout_yields_its_items_with_upstream_splits(tmp_path, name):
+    files, spec, expected = LAYOUTS[name]
+    manifest = ingest(tmp_path, name, files, spec)
+    items = list(iter_items(name, spec["columns"], manifest, tmp_path))
+    assert Counter(it.split or "" for it in items) == expected
+    assert all(it.text for it in items)
+    assert len({it.id for it in items}) == len(items)
+    if "audio" in spec["columns"]:
+        have = [it for it in items if it.audio]
+        assert have and all(it.audio[:4] in (b"RIFF", b"fLaC") for it in have)
+
+
+def test_audiofolder_rows_never_read_outside_the_repo(tmp_path):
+    files, spec, _ = LAYOUTS["audiofolder"]
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc/passwd").write_bytes(wav(1))  # what the escaping file_name aims at
+    manifest = ingest(tmp_path, "af", files, spec)
+    assert manifest["layout"]["builder"] == "audiofolder"
+    assert manifest["layout"]["metadata"] == ["metadata.jsonl"]
+    items = {it.source_row: it for it in iter_items("af", spec["columns"], manifest, tmp_path)}
+    assert items[0].audio == files["Data/Train/iv_000.wav"]
+    assert items[6].audio is None  # listed in metadata, file absent
+    assert items[7].audio is None  # ../../etc/passwd: refused
+    assert items[4].split == "validation"  # Data/Valid, capitalised, as the Hub shows it
+
+
+def test_shard_selection_reads_only_the_asked_rows(tmp_path):
+    for name in ("tsv", "webdataset", "audiofolder", "massive"):
+        files, spec, _ = LAYOUTS[name]
+        manifest = ingest(tmp_path, name, files, spec)
+        everything = list(iter_items(name, spec["columns"], manifest, tmp_path))
+        pick = everything[1]
+        got = list(
+            iter_items(
+                name,
+                spec["columns"],
+                manifest,
+                tmp_path,
+                rows={pick.source_file: {pick.source_row}},
+            )
+        )
+        assert got == [pick]
+
+
+def test_tsv_keeps_tabs_and_quotes_inside_fields(tmp_path):
+    files, spec, _ = LAYOUTS["tsv"]
+    manifest = ingest(tmp_path, "t", files, spec)
+    items = list(iter_items("t", spec["columns"], manifest, tmp_path))
+    assert items[3].text == 'ഇത് "നല്ല" സേവനം, tab\tinside'
+    assert items[2].label == "Mixed feelings"
+
+
+def test_named_config_is_selected_and_unknown_config_is_named(tmp_path):
+    files, spec, _ = LAYOUTS["massive"]
+    manifest = ingest(tmp_path, "m", files, spec)
+    assert manifest["layout"]["config"] == "ml"
+    assert all("/ml.json.gz" in f for fs in manifest["layout"]["splits"].values() for f in fs)
+    with pytest.raises(hub.IngestError, match=r"config 'xx'.*it has: en, ml.*datasets\.m2\.config"):
+        ingest(tmp_path, "m2", files, {**spec, "config": "xx"})
+    with pytest.raises(hub.IngestError, match=r"several configs \(en, ml\).*datasets\.m3\.config"):
+        ingest(tmp_path, "m3", files, {k: v for k, v in spec.items() if k != "config"})
+
+
+def test_wrong_column_names_what_the_layout_has(tmp_path):
+    files, spec, _ = LAYOUTS["jsonl"]
+    manifest = ingest(tmp_path, "j", files, spec)
+    with pytest.raises(DatasetError, match=r"column 'text'.*columns: class, news.*columns\.text"):
+        list(iter_items("j", {"text": "text"}, manifest, tmp_path))
+
+
+def test_codec_tokens_and_foreign_paths_are_refused_as_audio(tmp_path):
+    manifest = ingest(tmp_path, "c", codec_repo(), {"columns": {"text": "text"}})
+    with pytest.raises(DatasetError, match=r"dataset 'c'.*codec tokens.*not waveforms"):
+        list(iter_items("c", {"audio": "nano_layer_1", "text": "text"}, manifest, tmp_path))
+    manifest = ingest(tmp_path, "p", paths_only_repo(), {"columns": {"text": "text"}})
+    items = list(iter_items("p", {"audio": "path", "text": "text"}, manifest, tmp_path))
+    assert items and all(it.audio is None for it in items)
+
+
+def test_nothing_readable_names_the_files_and_the_key(tmp_path):
+    with pytest.raises(hub.IngestError, match=r"dataset 's'.*nothing readable.*s\.py.*data_files"):
+        ingest(tmp_path, "s", {"README.md": b"x", "s.py": b"# loader"}, {"columns": {}})
+
+
+def test_parquet_conversion_layout_records_partial_splits():
+    lay = layouts.parquet_branch_layout(
+        "x", ["default/partial-train/0000.parquet", "default/test/0000.parquet"], None
+    )
+    assert lay.splits == {
+        "test": ["default/test/0000.parquet"],
+        "train": ["default/partial-train/0000.parquet"],
+    }
+    assert lay.options == {"partial": ["partial-train"]}
+    with pytest.raises(layouts.LayoutError, match="configs en, ml"):
+        layouts.parquet_branch_layout("x", ["ml/train/0.parquet", "en/train/0.parquet"], None)
+
+
+def test_split_names_map_to_ours():
+    assert [layouts.our_split(s) for s in ("train", "Valid", "validation", "dev", "test")] == [
+        "train",
+        "dev",
+        "dev",
+        "dev",
+        "test",
+    ]
+    assert layouts.our_split("kathbath") is None
+    assert layouts.our_split("kathbath", {"kathbath": "test"}) == "test"
