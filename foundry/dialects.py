@@ -24,7 +24,7 @@ DISTRICTS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "Thrissur": ("Cochin", ("Trichur", "Thrissivaperur"), ("തൃശ്ശൂർ", "തൃശൂർ")),
     "Palakkad": ("Malabar", ("Palghat",), ("പാലക്കാട്",)),
     "Malappuram": ("Malabar", (), ("മലപ്പുറം",)),
-    "Kozhikode": ("Malabar", ("Calicut",), ("കോഴിക്കോട്",)),
+    "Kozhikode": ("Malabar", ("Calicut", "Kozhikkode"), ("കോഴിക്കോട്",)),
     "Wayanad": ("Malabar", ("Wynad", "Wayanadu"), ("വയനാട്",)),
     "Kannur": ("Malabar", ("Cannanore",), ("കണ്ണൂർ",)),
     "Kasaragod": ("Malabar", ("Kasargod", "Kasaragode", "Kasargode"), ("കാസർഗോഡ്", "കാസർകോട്")),

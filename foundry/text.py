@@ -153,13 +153,19 @@ MANGLISH_WORDS = frozenset(
     sughamano poyi vannu varu vaa poda podi eda edi ketto kettu paranju parayu cheyyu cheythu
     kandu kaanan kanan kazhinju pakshe karanam athinu mathi mathram aara aaru aare arum
     ishtam ishttam thanne polum vallatha ee aa oru randu moonnu kashtam ayyo adi
+    il nu ne le ku kk aan aanu divasam divasamayi maasam thavana valare mosham udane kitti
+    kittiyilla koodu kooduthal puthiya santhosham santhosha pathu anchu naalu aaru ezhu ettu
+    onpathu nannayi nannaayi ariyanam theerum adachu kurichu samsarichu vilichu vilichittum
+    paisa panam rupa vellam cheyyan cheyyanam ethaanu evideyaanu ippozhum
     """.split()
 )
 MANGLISH_SUFFIXES = (
     "nnu", "kku", "kkum", "kkan", "nnilla", "nnille", "yilla", "yille", "aanu", "aano",
     "aayi", "anum", "arum", "ilum", "ittu", "ttu", "nju", "ppol", "umbol", "athu", "ithu",
-    "anam", "enam", "ettan",
+    "anam", "enam", "ettan", "chu", "ittum", "illa", "yayi", "unnu", "aam",
 )  # fmt: skip
+# Letter pairs that English words almost never hold but romanised Malayalam often does.
+MANGLISH_PAIRS = ("aa", "zh", "nj", "thth")
 ENGLISH_STOP_WORDS = frozenset(
     """
     a an the and or but if of to in on at by for from with about as into than then so not no
@@ -171,14 +177,18 @@ ENGLISH_STOP_WORDS = frozenset(
     time first last new good great nice love like video song movie watch watching comment
     """.split()
 )
-MANGLISH_MIN_SHARE = 0.3
+MANGLISH_MIN_SHARE = 0.25
 _LATIN_WORD = re.compile(r"[a-z]+")
 
 
 def _is_manglish_word(word: str) -> bool:
     if word in ENGLISH_STOP_WORDS:
         return False
-    return word in MANGLISH_WORDS or (len(word) >= 5 and word.endswith(MANGLISH_SUFFIXES))
+    if word in MANGLISH_WORDS:
+        return True
+    if len(word) >= 4 and any(p in word for p in MANGLISH_PAIRS):
+        return True
+    return len(word) >= 5 and word.endswith(MANGLISH_SUFFIXES)
 
 
 def looks_romanised_malayalam(text: str) -> bool:
@@ -190,7 +200,7 @@ def looks_romanised_malayalam(text: str) -> bool:
     words = _LATIN_WORD.findall(text.lower())
     manglish = sum(map(_is_manglish_word, words))
     english = sum(w in ENGLISH_STOP_WORDS for w in words)
-    return manglish > english and manglish >= MANGLISH_MIN_SHARE * len(words)
+    return manglish > 0 and manglish >= english and manglish >= MANGLISH_MIN_SHARE * len(words)
 
 
 class TextReject(Exception):

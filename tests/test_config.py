@@ -22,20 +22,40 @@ def test_demo_and_production_configs_validate():
     assert View(cfg).engines == ["stt", "dialect", "intent", "text", "sentiment"]
     prod = config.load(ROOT / "config/production.yaml")
     hub_ids = sorted(d["hub"] for d in prod["datasets"].values())
-    assert len(hub_ids) == 9 and "Aby003/Malayalam_Dialects" in hub_ids
+    assert "Aby003/Malayalam_Dialects" in hub_ids and "mteb/amazon_massive_intent" in hub_ids
+    assert all("path" not in d for d in prod["datasets"].values())
+    assert View(prod).engines == ["stt", "dialect", "intent", "text", "sentiment", "translation"]
 
 
-def test_defaults_filled():
-    cfg = config.validate(
-        {
-            "datasets": {
-                "a": {"path": "x", "columns": {"text": "t"}, "engines": ["text"], "license": "cc0"}
-            }
-        }
-    )
+def test_production_maps_what_the_evidence_says():
+    """Layout facts from the evidence (shared/notes/real-datasets.md), pinned so they stay."""
+    prod = config.load(ROOT / "config/production.yaml")["datasets"]
+    assert prod["indicst"]["filter"] == {"task": "asr"} and "audio" not in prod["indicst"]["columns"]
+    assert prod["indicvoices"]["columns"]["dialect"] == "district"
+    assert prod["indicnlp"]["columns"] == {"text": "news"}
+    assert prod["sentiment"]["columns"] == {"text": "query", "label": "label"}
+    assert prod["sentiment"]["label_map"]["not-malayalam"] is None
+    assert prod["massive_intent"]["config"] == "ml"
+    assert prod["indicvoices_ai4b"]["config"] == "malayalam"
+    for name in ("dialects", "rasa_tts_text", "imasc_codec_text"):  # no waveforms, no labels
+        assert prod[name]["engines"] == ["text"]
+    assert "NON-COMMERCIAL" in prod["indicnlp"]["license"]
+
+
+def test_defaults_filled(tmp_path):
+    spec = {"path": str(tmp_path), "columns": {"text": "t"}, "engines": ["text"], "license": "c"}
+    cfg = config.validate({"datasets": {"a": spec}})
     assert cfg["audio"]["max_duration"] == 30.0
-    assert cfg["datasets"]["a"]["data_files"] == "**/*.parquet"
+    assert "data_files" not in cfg["datasets"]["a"]  # datasets' own file selection
+    assert cfg["datasets"]["a"]["keep_splits"] is True
+    assert cfg["dialect_map"]["Malabar"][:3] == ["Palakkad", "Palghat", "പാലക്കാട്"]
     assert View(cfg).shards("a") == cfg["default_shards"]
+
+
+def test_missing_local_folder_is_named(tmp_path):
+    spec = {"path": str(tmp_path / "nope"), "columns": {"text": "t"}, "engines": ["text"]}
+    with pytest.raises(ConfigError, match=r"'datasets\.a\.path': folder .*nope does not exist"):
+        config.validate({"datasets": {"a": {**spec, "license": "c"}}})
 
 
 @pytest.mark.parametrize(
@@ -55,8 +75,21 @@ def test_defaults_filled():
         (lambda c: c["datasets"]["demo_rasa"].update(hub="org/name"), "datasets.demo_rasa"),
         (lambda c: c["splits"]["ratios"].update(train=0.9), "splits.ratios"),
         (
-            lambda c: c["datasets"]["demo_rasa"]["columns"].pop("label"),
-            "datasets.demo_rasa.columns",
+            lambda c: c["datasets"]["demo_massive"]["columns"].pop("label"),
+            "datasets.demo_massive.columns",
+        ),
+        (lambda c: c["engines"]["stt"].update(epochs="thirty"), "engines.stt.epochs"),
+        (lambda c: c["engines"]["stt"].update(epochs=-3), "engines.stt.epochs"),
+        (lambda c: c["engines"]["intent"].update(lr="fast"), "engines.intent.lr"),
+        (lambda c: c["engines"]["intent"]["lora"].update(r=0), "engines.intent.lora.r"),
+        (lambda c: c["engines"]["dialect"].update(epoch=3), "engines.dialect"),
+        (lambda c: c["deploy"]["shadow"].update(max_error_rate=2), "deploy.shadow.max_error_rate"),
+        (lambda c: c["deploy"].update(test_split="holdout"), "deploy.test_split"),
+        (lambda c: c.update(models={"stt": {"hub": "openai/whisper-small"}}), "models.stt"),
+        (lambda c: c["datasets"]["demo_sentiment"].update(filter={}), "datasets.demo_sentiment"),
+        (
+            lambda c: c["datasets"]["demo_massive"].update(split_map={"x": "holdout"}),
+            "datasets.demo_massive.split_map.x",
         ),
     ],
     ids=[
@@ -68,6 +101,16 @@ def test_defaults_filled():
         "hub-and-path",
         "ratios-sum",
         "engine-needs-label",
+        "epochs-word",
+        "epochs-negative",
+        "lr-word",
+        "lora-r-zero",
+        "engine-unknown-key",
+        "deploy-rate-range",
+        "deploy-split-name",
+        "model-unpinned",
+        "empty-filter",
+        "split-map-target",
     ],
 )
 def test_errors_name_the_key(mutate, key):
