@@ -42,9 +42,19 @@ def _refresh(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from foundry import serve
+    from foundry import config, serve
+    from foundry.deploy.limits import Limits
 
-    serve.serve(args.root, args.host, args.port, args.engines or None, args.base_dir, args.poll)
+    limits = None
+    if args.config:
+        try:
+            limits = Limits.from_config(config.load(args.config))
+        except config.ConfigError as exc:
+            print(f"ERROR [serve] {exc}", file=sys.stderr)
+            return 1
+    serve.serve(
+        args.root, args.host, args.port, args.engines or None, args.base_dir, args.poll, limits
+    )
     return 0
 
 
@@ -83,6 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--engines", nargs="*", help="default: stt dialect intent sentiment")
     s.add_argument("--base-dir", default=None, help="base model folder for unregistered bases")
     s.add_argument("--poll", type=float, default=1.0, help="seconds between registry checks")
+    s.add_argument(
+        "--config", default=None, help="config whose serve.limits and audio.* bound requests"
+    )
     s.set_defaults(func=_serve)
     rb = sub.add_parser("rollback", help="restore an engine's previous champion from history")
     rb.add_argument("engine", choices=["stt", "dialect", "intent", "sentiment"])

@@ -88,6 +88,12 @@ def classify(exc: BaseException, ds: str, repo: str, revision: str) -> IngestErr
     if isinstance(exc, IngestError):
         return exc
     status = _status(exc)
+    if isinstance(exc, errors.OfflineModeIsEnabled):
+        return PermanentHubError(
+            f"dataset '{ds}': {repo}@{revision} is not available because Hugging Face offline "
+            "mode is on (HF_HUB_OFFLINE=1). Unset HF_HUB_OFFLINE to download, or pin the "
+            "revision to a commit sha that is already in the Hugging Face cache."
+        )
 
     if isinstance(exc, errors.GatedRepoError):
         return PermanentHubError(

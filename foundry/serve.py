@@ -10,14 +10,15 @@ Why it is built this way:
   answer is logged, never returned, and its failures or slowness cannot reach the caller (a full
   queue drops the mirror and logs that).
 - Every answer names the model (candidate id + sha256) that produced it.
+- Every request is bounded (``foundry.deploy.limits``): body bytes are counted before anything is
+  parsed, text and audio are checked like the pipeline checks them, and every input problem is one
+  4xx sentence with a reason name. Errors are answered, never raised to the server, so the
+  keep-alive connection survives them; a 5xx means the model (or the service) failed.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
-import io
 import json
 import logging
 import os
@@ -25,17 +26,28 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from foundry import paths
+from foundry.deploy import limits as request_limits
 from foundry.deploy import models, registry
+from foundry.deploy.limits import DEFAULT_LIMITS, ClientError, Limits, sanitize
 
 log = logging.getLogger("foundry.serve")
+
+# Bodies at least this large hand their freed buffers back to the OS when answered.
+TRIM_AFTER_BYTES = 256 * 1024
 
 
 def mirrored(request_id: str, percentage: float) -> bool:
@@ -76,42 +88,31 @@ def _file_sig(path: Path) -> bytes | None:
         return None
 
 
-class BadRequest(ValueError):
-    pass
+BadRequest = ClientError  # the old name: a refused request (status, reason, one sentence)
 
 
-def parse_input(engine: str, body: dict[str, Any]) -> dict[str, Any]:
-    """JSON body -> predictor input: {"text": str} or {"audio": base64 WAV} (any rate/channels)."""
+def parse_input(
+    engine: str, body: dict[str, Any], limits: Limits = DEFAULT_LIMITS
+) -> dict[str, Any]:
+    """JSON body -> predictor input: {"text": str} or {"audio": base64 audio} (any rate/channels).
+
+    Raises ClientError for anything the models must not see (the pipeline's reject reasons for
+    audio), so a bad input is a 4xx and never reaches a predictor.
+    """
     if models.is_audio(engine):
-        b64 = body.get("audio")
-        if not isinstance(b64, str) or not b64:
-            raise BadRequest(f"{engine} expects JSON {{'audio': <base64 WAV>}}")
-        try:
-            data = base64.b64decode(b64, validate=True)
-        except (binascii.Error, ValueError):
-            raise BadRequest(f"{engine}: 'audio' is not valid base64") from None
-        return {"audio": to_standard_wav(engine, data)}
-    text = body.get("text")
-    if not isinstance(text, str) or not text.strip():
-        raise BadRequest(f"{engine} expects JSON {{'text': <non-empty string>}}")
-    return {"text": text}
+        request_limits.check_fields(engine, body, "audio")
+        return {"audio": to_standard_wav(engine, request_limits.audio_bytes(engine, body), limits)}
+    request_limits.check_fields(engine, body, "text")
+    return {"text": request_limits.text_input(engine, body, limits)}
 
 
-def to_standard_wav(engine: str, data: bytes) -> bytes:
-    """16 kHz mono PCM16 WAV passes through untouched; anything else is converted."""
-    import soundfile as sf
+def to_standard_wav(engine: str, data: bytes, limits: Limits = DEFAULT_LIMITS) -> bytes:
+    """16 kHz mono PCM16 WAV keeps its samples; anything else is standardized like the pipeline."""
+    return request_limits.standard_wav(data, limits)
 
-    try:
-        info = sf.info(io.BytesIO(data))
-    except Exception as exc:
-        raise BadRequest(f"{engine}: audio is not decodable ({exc}); send a WAV file") from None
-    if info.samplerate == 16000 and info.channels == 1 and info.subtype == "PCM_16":
-        return data
-    from foundry import audio
 
-    x, sr, _ = audio.decode(data)
-    y = audio.resample(audio.to_mono(x), sr)
-    return audio.encode_wav(audio.to_pcm16(y))
+class NoModel(LookupError):
+    """The engine has no loaded champion (503 until production.json loads)."""
 
 
 class EngineSlot:
@@ -121,7 +122,7 @@ class EngineSlot:
         self.root, self.engine, self.base_dir = root, engine, base_dir
         self.champion: Loaded | None = None
         self.shadow: Shadow | None = None
-        self.errors: list[str] = []
+        self.errors: dict[str, str] = {}  # what is wrong now, by source; cleared when fixed
         self.queue_size = queue_size
         self._sigs: dict[str, bytes | None] = {"production": None, "shadow": None}
         self._pending = 0
@@ -149,14 +150,19 @@ class EngineSlot:
                     new = self._load(record)
                     self.champion = new  # the atomic swap
                     log.info("%s: now serving %s", self.engine, new.candidate)
+                self._clear("production")
             except Exception as exc:
-                self._error(f"{prod_path} not loaded, still serving the previous champion: {exc}")
+                self._error(
+                    "production",
+                    f"{prod_path} not loaded, still serving the previous champion: {exc}",
+                )
         shadow_path = self.root / paths.deploy_shadow_active(self.engine)
         sig = _file_sig(shadow_path)
         if sig != self._sigs["shadow"]:
             self._sigs["shadow"] = sig
             if sig is None:
                 self.shadow = None
+                self._clear("shadow")
                 return
             try:
                 spec = json.loads(sig)
@@ -168,19 +174,25 @@ class EngineSlot:
                     loaded.candidate,
                     spec["traffic_percentage"],
                 )
+                self._clear("shadow")
             except Exception as exc:
                 self.shadow = None
-                self._error(f"{shadow_path} not loaded, no shadow traffic: {exc}")
+                self._error("shadow", f"{shadow_path} not loaded, no shadow traffic: {exc}")
 
-    def _error(self, msg: str) -> None:
+    def _error(self, source: str, msg: str) -> None:
+        """Record what is wrong now (the log keeps the history; /v1/models shows the present)."""
         log.error("%s: %s", self.engine, msg)
-        self.errors = (self.errors + [msg])[-20:]
+        self.errors = {**self.errors, source: sanitize(msg, 500)}
+
+    def _clear(self, source: str) -> None:
+        if source in self.errors:
+            self.errors = {k: v for k, v in self.errors.items() if k != source}
 
     # --- requests -----------------------------------------------------------------------
     def handle(self, request_id: str, item: dict[str, Any]) -> dict[str, Any]:
         champ = self.champion  # captured once: this request finishes on this model
         if champ is None:
-            raise LookupError(
+            raise NoModel(
                 f"no production model for engine '{self.engine}' "
                 f"({paths.deploy_production(self.engine)} missing or unloadable); "
                 "run `snakemake deploy` first"
@@ -189,8 +201,12 @@ class EngineSlot:
         output = champ.predict(item)
         latency = 1000 * (time.perf_counter() - t0)
         shadow = self.shadow
-        if shadow is not None and mirrored(request_id, shadow.spec["traffic_percentage"]):
-            self._mirror(shadow, request_id, item, champ, output, latency)
+        if shadow is not None:
+            try:
+                if mirrored(request_id, shadow.spec["traffic_percentage"]):
+                    self._mirror(shadow, request_id, item, champ, output, latency)
+            except Exception as exc:  # the shadow can never cost the caller its answer
+                self._error("shadow_log", f"shadow mirroring failed: {exc}")
         return {
             "request_id": request_id,
             "engine": self.engine,
@@ -237,7 +253,7 @@ class EngineSlot:
                 },
             )
         except Exception as exc:  # never let the shadow thread die silently
-            self._error(f"shadow logging failed: {exc}")
+            self._error("shadow_log", f"shadow logging failed: {exc}")
         finally:
             self._done()
 
@@ -256,6 +272,7 @@ class EngineSlot:
                 os.write(fd, line)
             finally:
                 os.close(fd)
+        self._clear("shadow_log")
 
     def drain(self, timeout: float = 60.0) -> bool:
         """Wait until every mirrored request has been answered and logged."""
@@ -278,7 +295,7 @@ class EngineSlot:
                 else None
             ),
             "pending_shadow": self._pending,
-            "errors": list(self.errors),
+            "errors": list(self.errors.values()),
         }
 
     def close(self) -> None:
@@ -295,10 +312,12 @@ class Service:
         base_dir: str | None = None,
         poll_s: float = 0.5,
         queue_size: int = 256,
+        limits: Limits | None = None,
     ):
         self.root = Path(root)
         self.slots = {e: EngineSlot(self.root, e, base_dir, queue_size) for e in engines}
         self.poll_s = poll_s
+        self.limits = limits or DEFAULT_LIMITS
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
 
@@ -307,6 +326,7 @@ class Service:
             slot.refresh()
 
     def start(self) -> None:
+        request_limits.hand_back_large_buffers()
         self.refresh()
         self._watcher = threading.Thread(target=self._watch, name="registry-watch", daemon=True)
         self._watcher.start()
@@ -325,11 +345,82 @@ class Service:
         for slot in self.slots.values():
             slot.close()
 
+    def answer(self, engine: str, raw: bytes, header_id: str | None) -> dict[str, Any]:
+        """One request body -> the answer; ClientError for the caller's mistakes (blocking)."""
+        slot = self.slots[engine]
+        try:
+            body = request_limits.parse_json(raw, self.limits)
+            rid = request_limits.request_id(body.get("id"), header_id, self.limits)
+            item = parse_input(engine, body, self.limits)
+        except ClientError:
+            raise
+        except Exception as exc:  # a fault in input handling is still not the model's
+            log.exception("%s: reading a request failed", engine)
+            raise ClientError(
+                400, "bad_request", f"the request could not be read ({type(exc).__name__})."
+            ) from None
+        return slot.handle(rid or str(uuid.uuid4()), item)
+
+
+def _error(status: int, reason: str, detail: str) -> JSONResponse:
+    return JSONResponse({"detail": detail, "reason": reason}, status_code=status)
+
+
+_STATUS_REASONS = {
+    400: ("bad_request", "the request is malformed."),
+    404: ("not_found", "no such path; use POST /v1/<engine>, GET /v1/models or GET /healthz."),
+    405: ("method_not_allowed", "this method is not allowed on this path."),
+}
+
+
+class LastResort:
+    """Innermost safety net: an unexpected exception becomes a short 500 *answer*.
+
+    Starlette's own handler re-raises after answering, and uvicorn then drops the keep-alive
+    connection; this one answers and returns, and logs the traceback instead.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: dict) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception:
+            log.exception("unhandled error answering %s %s", scope.get("method"), scope["path"])
+            if not started:
+                response = _error(500, "internal", "internal error in the service; it is logged.")
+                await response(scope, receive, send)
+
 
 def create_app(service: Service) -> Any:
     """The FastAPI app: POST /v1/<engine>, GET /v1/models, GET /healthz."""
     app = FastAPI(title="Malayalam IVR foundry service")
     app.state.service = service
+    app.add_middleware(LastResort)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        reason, detail = _STATUS_REASONS.get(exc.status_code, ("error", "the request failed."))
+        return _error(exc.status_code, reason, detail)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = (exc.errors() or [{}])[0]
+        where = ".".join(str(p) for p in first.get("loc", ()) if isinstance(p, str | int))
+        msg = sanitize(str(first.get("msg", "invalid")), 120)
+        return _error(422, "invalid_request", f"{where or 'the request'}: {msg}.")
 
     @app.get("/healthz")
     def healthz() -> dict[str, Any]:
@@ -340,20 +431,49 @@ def create_app(service: Service) -> Any:
         return {e: s.status() for e, s in sorted(service.slots.items())}
 
     @app.post("/v1/{engine}")
-    def predict(engine: str, body: dict[str, Any], request: Request) -> dict[str, Any]:
-        slot = service.slots.get(engine)
-        if slot is None:
-            raise HTTPException(
-                404, f"unknown engine '{engine}'; served: {', '.join(sorted(service.slots))}"
-            )
-        rid = str(body.get("id") or request.headers.get("x-request-id") or uuid.uuid4())
+    async def predict(engine: str, request: Request) -> JSONResponse:
+        if engine not in service.slots:
+            served = ", ".join(sorted(service.slots))
+            return _error(404, "unknown_engine", f"unknown engine; this service runs {served}.")
+        received = 0
+
+        async def chunks() -> AsyncIterator[bytes]:
+            nonlocal received
+            async for chunk in request.stream():
+                received += len(chunk)
+                yield chunk
+
+        response = await respond(engine, request, chunks())
+        if received >= TRIM_AFTER_BYTES:  # the body and its decoded audio are garbage by now
+            await run_in_threadpool(request_limits.give_back_memory)
+        return response
+
+    async def respond(engine: str, request: Request, chunks: AsyncIterator[bytes]) -> JSONResponse:
+        """Every outcome as an answer: 4xx for the caller's input, 503/500 for the service."""
+        limits = service.limits
         try:
-            item = parse_input(engine, body)
-            return slot.handle(rid, item)
-        except BadRequest as exc:
-            raise HTTPException(400, str(exc)) from None
-        except LookupError as exc:
-            raise HTTPException(503, str(exc)) from None
+            request_limits.check_headers(request.headers)
+            raw = await request_limits.read_body(
+                chunks,
+                request.headers.get("content-length"),
+                limits.body_cap(models.is_audio(engine)),
+                limits.body_timeout_s,
+            )
+            header_id = request.headers.get("x-request-id")
+            return JSONResponse(await run_in_threadpool(service.answer, engine, raw, header_id))
+        except ClientError as exc:
+            return JSONResponse(exc.payload(), status_code=exc.status)
+        except ClientDisconnect:
+            return _error(400, "client_disconnected", "the client left before the body arrived.")
+        except NoModel as exc:
+            return _error(503, "no_model", sanitize(str(exc)).rstrip(".") + ".")
+        except Exception as exc:
+            log.exception("%s: the model failed on a request", engine)
+            return _error(
+                500,
+                "model_error",
+                f"engine '{engine}' failed on this request ({type(exc).__name__}); it is logged.",
+            )
 
     return app
 
@@ -409,11 +529,12 @@ def serve(
     engines: list[str] | None = None,
     base_dir: str | None = None,
     poll_s: float = 1.0,
+    limits: Limits | None = None,
 ) -> None:
     """Run the service in the foreground until interrupted (``foundry serve``)."""
     import uvicorn
 
-    service = Service(root, engines or list(paths.DEPLOY_ENGINES), base_dir, poll_s)
+    service = Service(root, engines or list(paths.DEPLOY_ENGINES), base_dir, poll_s, limits=limits)
     service.start()
     try:
         uvicorn.run(create_app(service), host=host, port=port, log_level="info")

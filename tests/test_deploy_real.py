@@ -279,6 +279,7 @@ def test_snakemake_deploy_target_runs_the_gate_and_shadow(built, tmp_path):
             }
         },
     )
+    (proj / "hub/intent").mkdir(parents=True)  # config validation wants the dataset folder
     # the training rule's outputs, as the workflow would leave them
     for split in ("train", "dev", "test"):
         f = paths.split_file("intent", split)

@@ -39,6 +39,12 @@ def test_permanent_errors_are_not_retried(status):
     assert "dataset 'ds'" in str(info.value) and "o/n" in str(info.value)
 
 
+def test_offline_mode_fails_at_once_with_what_to_do():
+    with pytest.raises(hub.PermanentHubError, match="offline mode.*Unset HF_HUB_OFFLINE") as info:
+        _run([errors.OfflineModeIsEnabled("offline")] * 10)
+    assert "dataset 'ds'" in str(info.value)
+
+
 def test_transient_errors_retry_with_bounded_backoff_and_retry_after():
     faults = [
         _http_error(503),
@@ -68,7 +74,7 @@ def test_refresh_rewrites_only_changed_entries(tmp_path, monkeypatch):
     monkeypatch.setattr(
         hub,
         "resolve_data_revision",
-        lambda ds, spec, cfg, revision=None: (heads[spec["hub"]], spec.get("revision", "main"), []),
+        lambda ds, spec, cfg, revision=None: (heads[spec["hub"]], spec.get("revision", "main"), [], None),
     )
     pinned = "c" * 40
     cfg = {
@@ -100,7 +106,7 @@ def test_refresh_of_some_datasets_keeps_the_others(tmp_path, monkeypatch):
 
     def fake(ds, spec, cfg, revision=None):
         seen.append(ds)
-        return "e" * 40, "main", []
+        return "e" * 40, "main", [], None
 
     monkeypatch.setattr(hub, "resolve_data_revision", fake)
     cfg = {"hub": {}, "datasets": {d: {"hub": f"o/{d}"} for d in ("x", "y")}}

@@ -173,7 +173,11 @@ def test_request_errors_are_readable(tmp_path):
         with httpx.Client(base_url=srv.url) as c:
             r = c.post("/v1/intent", json={"text": "x"})
             assert r.status_code == 503 and "no production model for engine 'intent'" in r.text
+            assert r.json()["reason"] == "no_model"
             assert c.post("/v1/nope", json={"text": "x"}).status_code == 404
+            # input is checked before the model is looked up: a lone surrogate is the caller's
+            r = c.post("/v1/intent", content=b'{"text": "\\ud800"}')
+            assert r.status_code == 400 and r.json()["reason"] == "bad_field"
             registry.promote(
                 tmp_path,
                 registry.register(
@@ -192,6 +196,15 @@ def test_request_errors_are_readable(tmp_path):
             # 44.1 kHz stereo float is accepted (converted to what the models take)
             r = c.post("/v1/dialect", json={"audio": base64.b64encode(stereo_wav()).decode()})
             assert r.status_code == 200, r.text
+            # 16 kHz mono FLAC is PCM_16 too, but not a WAV: it is converted, not passed on
+            flac = io.BytesIO()
+            sf.write(flac, 0.3 * np.sin(np.arange(16000) / 5), 16000, format="FLAC")
+            r = c.post("/v1/dialect", json={"audio": base64.b64encode(flac.getvalue()).decode()})
+            assert r.status_code == 200, r.text
+            # what the pipeline rejects, the service rejects, by the same reason name
+            empty = base64.b64encode(to_standard_wav("dialect", stereo_wav())[:44]).decode()
+            r = c.post("/v1/dialect", json={"audio": empty})
+            assert r.status_code == 400 and r.json()["reason"] == "empty_audio"
 
 
 def stereo_wav() -> bytes:
