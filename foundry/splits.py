@@ -373,7 +373,11 @@ def data_card(cfg: dict[str, Any], engine: str, datasets: list[str], stats: dict
     if stats["capped_on_train"]:
         lines += ["", f"Train capped for class balance (dropped): {stats['capped_on_train']}"]
     if stats["excluded"]:
-        lines += ["", f"Excluded: {stats['excluded']}"]
+        lines += [
+            "",
+            "Items with no dialect region (outside Kerala or unknown district; never guessed):",
+        ]
+        lines += [f"- {name}: {n}" for name, n in stats["excluded"].items()]
     if any(cfg["datasets"][d].get("path", "").startswith("demo/") for d in datasets):
         lines += ["", "**Synthetic demo data** (espeak-ng voices): for plumbing checks only."]
     return "\n".join(lines) + "\n"

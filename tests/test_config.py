@@ -30,7 +30,9 @@ def test_demo_and_production_configs_validate():
 def test_production_maps_what_the_evidence_says():
     """Layout facts from the evidence (shared/notes/real-datasets.md), pinned so they stay."""
     prod = config.load(ROOT / "config/production.yaml")["datasets"]
-    assert prod["indicst"]["filter"] == {"task": "asr"} and "audio" not in prod["indicst"]["columns"]
+    assert (
+        prod["indicst"]["filter"] == {"task": "asr"} and "audio" not in prod["indicst"]["columns"]
+    )
     assert prod["indicvoices"]["columns"]["dialect"] == "district"
     assert prod["indicnlp"]["columns"] == {"text": "news"}
     assert prod["sentiment"]["columns"] == {"text": "query", "label": "label"}

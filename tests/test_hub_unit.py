@@ -71,11 +71,11 @@ def test_token_like_strings_are_redacted(monkeypatch):
 
 def test_refresh_rewrites_only_changed_entries(tmp_path, monkeypatch):
     heads = {"o/a": "a" * 40, "o/b": "b" * 40}
-    monkeypatch.setattr(
-        hub,
-        "resolve_data_revision",
-        lambda ds, spec, cfg, revision=None: (heads[spec["hub"]], spec.get("revision", "main"), [], None),
-    )
+
+    def resolved(ds, spec, cfg, revision=None):
+        return heads[spec["hub"]], spec.get("revision", "main"), [], None
+
+    monkeypatch.setattr(hub, "resolve_data_revision", resolved)
     pinned = "c" * 40
     cfg = {
         "hub": {},

@@ -1,5 +1,7 @@
 """Phase 3: deterministic, leak-free splits; class caps and weights; dialect mapping."""
 
+from pathlib import Path
+
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -33,12 +35,15 @@ def row(i, text, speaker="", label="", ds="ds"):
     return base
 
 
+HERE = str(Path(__file__).resolve().parent)  # any existing folder: validation checks paths
+
+
 def make_cfg(engine="intent", **extra):
     columns = {"audio": "a", "label": "l"} if engine == "dialect" else {"text": "t", "label": "l"}
     cfg = config.validate(
         {
             "datasets": {
-                "ds": {"path": "x", "columns": columns, "engines": [engine], "license": "cc0"}
+                "ds": {"path": HERE, "columns": columns, "engines": [engine], "license": "cc0"}
             },
             "dialect_map": {
                 "Travancore": ["Kollam"],
