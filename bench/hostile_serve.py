@@ -29,8 +29,11 @@ MB = 1024 * 1024
 
 def serve_forever(root: Path) -> None:
     """Child process: register fake adapters, serve intent + dialect, print the URL, block."""
-    from foundry.deploy import fakes, models, registry
-    from foundry.serve import Running, Service
+    sys.path.insert(0, str(ROOT / "tests"))  # the fake models live with the tests
+    import fakes
+
+    from foundry.deploy import models, registry
+    from foundry.deploy.serve import Running, Service
 
     models.LOADER = fakes.fake_loader
     for engine in ("intent", "dialect"):

@@ -34,7 +34,7 @@ def _peak_mb() -> float:
 
 
 def _foundry_shard(args: tuple[dict, int, str]) -> dict[str, float]:
-    from foundry import shards
+    from foundry.silver import shards
 
     cfg, k, root = args
     counts = shards.standardize_shard(shards.Settings.from_config(cfg, DS), k, root)
@@ -44,8 +44,9 @@ def _foundry_shard(args: tuple[dict, int, str]) -> dict[str, float]:
 def run_foundry(corpus: Path, out: Path, workers: int, n_shards: int) -> dict:
     """Phase 2 exactly as the Snakemake rules run it: plan, one job per shard, merge."""
     from foundry import config as fconfig
-    from foundry import paths, shards
+    from foundry import paths
     from foundry.atomic import write_json
+    from foundry.silver import shards
 
     cfg = fconfig.validate(
         {

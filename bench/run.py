@@ -51,7 +51,7 @@ def pipeline(kind: str, corpus: Path, work: Path, workers: int, shards: int) -> 
         "peak_proc_rss_mb": round(m.peak_proc_rss_mb, 1),
         "peak_tree_rss_mb": round(m.peak_tree_rss_mb, 1),
         "items": result["items"],
-        "mode": result.get("mode", "foundry.shards plan + standardize_shard pool + merge"),
+        "mode": result.get("mode", "foundry.silver.shards plan + standardize_shard pool + merge"),
         **{k: result[k] for k in ("plan_peak_rss_mb", "shard_job_peak_rss_mb") if k in result},
         **checked,
     }

@@ -19,7 +19,9 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-TARGET_SR = 16000
+from foundry.engines import SAMPLE_RATE
+
+TARGET_SR = SAMPLE_RATE
 RESAMPLE_QUALITY = "HQ"
 
 # |x| at or above this counts as a full-scale (clipped) sample of the *source*.

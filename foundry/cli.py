@@ -26,7 +26,8 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _refresh(args: argparse.Namespace) -> int:
-    from foundry import config, hub, refresh
+    from foundry import config
+    from foundry.ingest import hub, refresh
 
     try:
         cfg = config.load(args.config)
@@ -42,7 +43,8 @@ def _refresh(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from foundry import config, serve
+    from foundry import config
+    from foundry.deploy import serve
     from foundry.deploy.limits import Limits
 
     limits = None

@@ -14,21 +14,13 @@ from typing import Any
 
 import yaml
 
-from foundry import dialects, paths
+from foundry import dialects, engines, paths
+from foundry.errors import UserError
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "config" / "schema.json"
-ENGINE_COLUMNS = {
-    "stt": ("audio", "text"),
-    "dialect": ("audio", "label"),  # or "dialect": a district column mapped by dialect_map
-    "intent": ("text", "label"),
-    "sentiment": ("text", "label"),
-    "text": ("text",),
-    "translation": ("audio", "text", "translation"),
-    "tts": ("audio", "text"),
-}
 
 
-class ConfigError(ValueError):
+class ConfigError(ValueError, UserError):
     """The config is wrong; the message names the key and what to do."""
 
 
@@ -92,10 +84,7 @@ def validate(raw: dict[str, Any]) -> dict[str, Any]:
 
 def needed_columns(engine: str, columns: dict[str, str]) -> list[str]:
     """Column roles an engine needs; dialect takes its label from a district column if mapped."""
-    need = list(ENGINE_COLUMNS[engine])
-    if engine == "dialect" and "dialect" in columns:
-        need = ["audio", "dialect"]
-    return need
+    return list(engines.columns_for(engine, columns))
 
 
 def _check_semantics(cfg: dict[str, Any]) -> None:

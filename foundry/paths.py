@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from foundry import engines as _engines
+
 SPLITS = ("train", "dev", "test")
-ENGINES = ("stt", "dialect", "intent", "text", "sentiment", "translation", "tts")
-AUDIO_ENGINES = ("stt", "dialect", "translation", "tts")
+# Engine lists come from the one registry (foundry.engines); named here for path wildcards.
+ENGINES = _engines.NAMES
+AUDIO_ENGINES = _engines.AUDIO
 
 
 def raw_dir(ds: str) -> str:
@@ -76,10 +79,15 @@ def split_card(engine: str) -> str:
     return f"splits/{engine}/README.md"
 
 
-def split_outputs(engine: str) -> list[str]:
-    """Every file the allocate step writes for one engine (the unit training depends on)."""
+def split_data_outputs(engine: str) -> list[str]:
+    """What the allocate step writes for one engine (the unit training depends on)."""
     files = [split_file(engine, s) for s in SPLITS]
-    return files + [split_labels(engine), split_stats(engine), split_card(engine)]
+    return files + [split_labels(engine), split_stats(engine)]
+
+
+def split_outputs(engine: str) -> list[str]:
+    """Every file of splits/<engine>/: the allocated data and its data card (gold publishes it)."""
+    return split_data_outputs(engine) + [split_card(engine)]
 
 
 GOLD = "gold"
@@ -102,7 +110,7 @@ def validation_report() -> str:
 
 
 # --- deploy/ (registry files; see foundry.deploy.registry) ---
-DEPLOY_ENGINES = ("stt", "dialect", "intent", "sentiment")
+DEPLOY_ENGINES = _engines.DEPLOYABLE
 
 
 def deploy_dir(engine: str) -> str:
@@ -132,7 +140,7 @@ def deploy_candidate(engine: str, cid: str) -> str:
 
 
 # Models (issue 3): one folder per engine; training depends only on splits/<engine>/.
-TRAIN_ENGINES = ("stt", "dialect", "intent", "text", "sentiment")
+TRAIN_ENGINES = _engines.TRAINED
 
 
 def model_dir(engine: str) -> str:

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from foundry import config as config_mod
-
-PEOPLE_ERRORS: tuple[type[BaseException], ...] = (config_mod.ConfigError,)
+from foundry.errors import UserError
+from foundry.steps import decode
 
 
 def setup_logging(log_path: str | None = None, level: int = logging.INFO) -> None:
@@ -29,30 +29,20 @@ def setup_logging(log_path: str | None = None, level: int = logging.INFO) -> Non
 
 @contextlib.contextmanager
 def step(name: str, smk: Any) -> Iterator[dict[str, Any]]:
-    """Run one workflow step: validated config in, readable error out."""
+    """Run one workflow step: its settings in, readable error out.
+
+    A step with ``params.settings`` (foundry.steps) gets exactly those; a step without (validate,
+    rollback) gets the validated config.
+    """
     log_path = smk.log[0] if smk.log else None
     setup_logging(log_path)
     logger = logging.getLogger(f"foundry.{name}")
     try:
-        yield config_mod.validate(smk.config)
+        settings = getattr(smk.params, "settings", None)
+        yield decode(settings) if isinstance(settings, str) else config_mod.validate(smk.config)
     except Exception as exc:
-        if isinstance(exc, people_errors()):
+        if isinstance(exc, UserError):
             logger.error("ERROR [%s] %s", name, exc)
         else:  # a bug or an unforeseen fault: keep the traceback in the job's log
             logger.exception("ERROR [%s] unexpected %s: %s", name, type(exc).__name__, exc)
         sys.exit(1)
-
-
-def people_errors() -> tuple[type[BaseException], ...]:
-    """Errors whose message already says what to do: logged as one line, no traceback."""
-    from foundry import hub, layouts, shards, sources, splits
-
-    return (
-        *PEOPLE_ERRORS,
-        hub.IngestError,
-        layouts.LayoutError,
-        sources.DatasetError,
-        shards.AccountingError,
-        splits.SplitError,
-        splits.LeakageError,
-    )

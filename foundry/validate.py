@@ -21,8 +21,8 @@ import pyarrow.parquet as pq
 from foundry import audio, paths
 from foundry.atomic import sha256_file, write_json
 from foundry.config import View
-from foundry.publish import CHECKSUMS
-from foundry.shards import MANIFEST_SCHEMA
+from foundry.gold.publish import CHECKSUMS
+from foundry.silver.shards import MANIFEST_SCHEMA
 
 log = logging.getLogger("foundry.validate")
 Problem = dict[str, Any]

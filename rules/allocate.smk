@@ -5,7 +5,7 @@ rule allocate:
     input:
         engine_silver,
     output:
-        paths.split_outputs("{engine}"),
+        paths.split_data_outputs("{engine}"),
     log:
         paths.log("allocate", "{engine}"),
     benchmark:
@@ -17,9 +17,28 @@ rule allocate:
         mem_mb=4000,
         runtime=60,
     params:
-        settings=engine_settings,
+        settings=lambda wc: steps.encode(steps.allocate(CFG, wc.engine)),
     script:
         "../scripts/allocate.py"
+
+
+rule card:
+    input:
+        stats=paths.split_stats("{engine}"),
+    output:
+        paths.split_card("{engine}"),
+    log:
+        paths.log("card", "{engine}"),
+    conda:
+        DATA_ENV
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    params:
+        settings=lambda wc: steps.encode(steps.card(CFG, wc.engine)),
+    script:
+        "../scripts/card.py"
 
 
 rule gold:
@@ -35,6 +54,8 @@ rule gold:
     resources:
         mem_mb=500,
         runtime=10,
+    params:
+        settings=steps.encode(steps.publish(CFG)),
     script:
         "../scripts/publish.py"
 

@@ -8,8 +8,8 @@ sys.path.insert(0, workflow.basedir)
 from snakemake.exceptions import WorkflowError  # noqa: E402
 
 from foundry import config as foundry_config  # noqa: E402
-from foundry import paths  # noqa: E402
-from foundry.hub import IngestError, local_files  # noqa: E402
+from foundry import engines, paths, steps  # noqa: E402
+from foundry.ingest.hub import IngestError, local_files  # noqa: E402
 
 try:
     CFG = foundry_config.validate(config)
@@ -45,31 +45,19 @@ def ingest_inputs(wildcards):
     return []
 
 
-def ingest_source(wildcards):
-    """Everything that identifies what to download; a change reruns the ingest."""
-    spec = VIEW.dataset(wildcards.ds)
-    select = {k: spec[k] for k in ("config", "data_files", "extra_files") if k in spec}
-    if "path" in spec:
-        return {"path": spec["path"], **select}
-    pinned = locked_revisions().get(wildcards.ds, {})
-    revision = spec["revision"]
-    same = pinned.get("repo") == spec["hub"] and pinned.get("requested") == revision
-    if same and pinned.get("sha"):
-        revision = pinned["sha"]
-    return {"hub": spec["hub"], "revision": revision, **select}
-
-
-def dataset_settings(wildcards):
-    """The slice of config phase 2 depends on (params: changing it reruns that dataset)."""
-    spec = VIEW.dataset(wildcards.ds)
-    return {
-        "columns": spec["columns"],
-        "engines": spec["engines"],
-        "shards": VIEW.shards(wildcards.ds),
-        "audio": CFG["audio"],
-        "text": CFG["text"],
-        **{k: spec[k] for k in ("filter", "label_map", "metadata") if k in spec},
-    }
+def ingest_settings(wildcards):
+    """What identifies the files to fetch, with a branch resolved through the lock file."""
+    settings = steps.ingest(CFG, wildcards.ds)
+    spec = settings["datasets"][wildcards.ds]
+    if "hub" in spec:
+        pinned = locked_revisions().get(wildcards.ds, {})
+        same = (
+            pinned.get("repo") == spec["hub"]
+            and pinned.get("requested") == spec["revision"]
+        )
+        if same and pinned.get("sha"):
+            spec["revision"] = pinned["sha"]
+    return steps.encode(settings)
 
 
 def shard_parts(wildcards):
@@ -92,21 +80,6 @@ def engine_silver(wildcards):
     return out
 
 
-def engine_settings(wildcards):
-    """Config that shapes one engine's splits (params: changing it reruns that engine)."""
-    e = wildcards.engine
-    return {
-        "datasets": VIEW.engine_datasets(e),
-        "splits": CFG["splits"],
-        "balance": CFG["balance"] if e in CFG["balance"]["engines"] else None,
-        "dialect_map": CFG.get("dialect_map") if e == "dialect" else None,
-        "published_splits": {
-            ds: [VIEW.dataset(ds)["keep_splits"], VIEW.dataset(ds).get("split_map")]
-            for ds in VIEW.engine_datasets(e)
-        },
-    }
-
-
 def all_split_outputs():
     return [f for e in VIEW.engines for f in paths.split_outputs(e)]
 
@@ -117,40 +90,23 @@ TRAIN_ENV = "../envs/train.yaml"
 
 def trained_engines():
     """Trainable engines that some configured dataset feeds."""
-    return [e for e in paths.TRAIN_ENGINES if e in VIEW.engines]
+    return steps.trained(CFG)
 
 
 def all_model_outputs():
     return [f for e in trained_engines() for f in paths.model_outputs(e)]
 
 
-def train_settings(engine):
-    """engines.<engine> minus resources (params: a change retrains only this engine)."""
-    spec = dict(CFG.get("engines", {}).get(engine, {}))
-    spec.pop("resources", None)
-    if engine in (CFG.get("models") or {}):
-        spec["base"] = CFG["models"][engine]
-    return spec
-
-
-def base_settings(wildcards):
-    """What the base model depends on (params: a change rebuilds only this engine's base)."""
-    spec = CFG.get("engines", {}).get(wildcards.engine, {})
-    models = CFG.get("models") or {}
-    return {
-        "base": models.get(wildcards.engine, spec.get("base", {"tiny": {}})),
-        "arch": spec.get("arch"),
-        "seed": spec.get("seed", CFG["seed"]),
-    }
-
-
 def base_inputs(wildcards):
     """A tiny base builds its character vocabulary from the training text; a Hub base needs none."""
-    spec = base_settings(wildcards)["base"]
-    return [paths.split_file(wildcards.engine, "train")] if "hub" not in spec else []
+    spec = steps.base_model(CFG, wildcards.engine)
+    base = spec["engines"][wildcards.engine].get("base", {})
+    if "models" in spec or "hub" in base:
+        return []
+    return [paths.split_file(wildcards.engine, "train")]
 
 
-def train_resource(engine, key, default):
-    """engines.<engine>.resources.<key> (threads, mem_mb, runtime, gpu) for cluster profiles."""
+def train_resource(engine, key):
+    """engines.<engine>.resources.<key>, else the engine registry's default (cluster profiles)."""
     spec = CFG.get("engines", {}).get(engine, {}).get("resources", {})
-    return int(spec.get(key, default))
+    return int(spec.get(key, engines.get(engine).resources[key]))

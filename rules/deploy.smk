@@ -28,7 +28,7 @@ rule deploy_engine:
         mem_mb=4000,
         runtime=60,
     params:
-        settings=lambda wc: deploy_gate.settings(CFG, wc.engine),
+        settings=lambda wc: steps.encode(deploy_gate.settings(CFG, wc.engine)),
     script:
         "../scripts/deploy_engine.py"
 

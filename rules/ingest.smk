@@ -17,6 +17,6 @@ rule ingest:
         mem_mb=1000,
         runtime=120,
     params:
-        source=ingest_source,
+        settings=ingest_settings,
     script:
         "../scripts/ingest.py"

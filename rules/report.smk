@@ -3,7 +3,7 @@
 #   snakemake --cores 8 && snakemake --report report.html   (rule all includes report_all's files)
 # config report.sections (data, training, deploy; default all) picks what the report depends on:
 # a section left out renders a "not built yet" placeholder instead of pulling training/deploy in.
-from foundry import report as foundry_report  # noqa: E402
+from foundry.report import pages as foundry_report  # noqa: E402
 
 REPORT_ENV = "../envs/report.yaml"
 try:
@@ -55,6 +55,8 @@ rule report_datasets:
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        settings=steps.encode(steps.report_datasets(CFG)),
     script:
         "../scripts/report_datasets.py"
 
@@ -77,6 +79,8 @@ rule report_durations:
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        settings=steps.encode(steps.report_datasets(CFG)),
     script:
         "../scripts/report_durations.py"
 
@@ -100,6 +104,7 @@ rule report_rejects:
         mem_mb=1000,
         runtime=10,
     params:
+        settings=steps.encode(steps.report_datasets(CFG)),
         per_reason=CFG.get("report", {}).get(
             "rejects_per_reason", foundry_report.REJECT_SAMPLE_PER_REASON
         ),

@@ -15,7 +15,7 @@ rule plan:
         mem_mb=2000,
         runtime=30,
     params:
-        settings=dataset_settings,
+        settings=lambda wc: steps.encode(steps.standardize(CFG, wc.ds)),
     script:
         "../scripts/plan.py"
 
@@ -39,7 +39,7 @@ rule standardize:
         mem_mb=2000,
         runtime=60,
     params:
-        settings=dataset_settings,
+        settings=lambda wc: steps.encode(steps.standardize(CFG, wc.ds)),
     script:
         "../scripts/standardize.py"
 
@@ -58,5 +58,7 @@ rule merge_silver:
     resources:
         mem_mb=2000,
         runtime=15,
+    params:
+        settings=lambda wc: steps.encode(steps.merge(CFG, wc.ds)),
     script:
         "../scripts/merge_silver.py"

@@ -1,8 +1,8 @@
-"""Rule allocate: one engine's train/dev/test splits (see foundry.splits)."""
+"""Rule allocate: one engine's train/dev/test splits (see foundry.gold.splits)."""
 
 import logging
 
-from foundry import splits
+from foundry.gold import splits
 from foundry.runner import step
 
 with step("allocate", snakemake) as cfg:  # noqa: F821 - injected by Snakemake

@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from foundry.deploy import gate, pipeline
+from foundry.deploy import pipeline
 from foundry.runner import step
 
 with step("deploy", snakemake) as cfg:  # noqa: F821 - injected by Snakemake
@@ -12,7 +12,7 @@ with step("deploy", snakemake) as cfg:  # noqa: F821 - injected by Snakemake
     pipeline.deploy_engine(
         ".",
         engine,
-        gate.settings(cfg, engine),
+        cfg,
         inp.adapter,
         inp.test,
         inp.replay,

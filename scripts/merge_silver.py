@@ -2,11 +2,10 @@
 
 import logging
 
-from foundry import shards
-from foundry.config import View
 from foundry.runner import step
+from foundry.silver import shards
 
-with step("merge_silver", snakemake) as cfg:  # noqa: F821 - injected by Snakemake
+with step("merge_silver", snakemake) as settings:  # noqa: F821 - injected by Snakemake
     ds = snakemake.wildcards.ds  # noqa: F821
-    counts = shards.merge(ds, View(cfg).shards(ds))
+    counts = shards.merge(ds, settings["datasets"][ds]["shards"])
     logging.getLogger("foundry.merge").info("%s: %s", ds, counts)

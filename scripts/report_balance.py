@@ -2,7 +2,8 @@
 
 import json
 
-from foundry import paths, plots
+from foundry import paths
+from foundry.report import plots
 from foundry.runner import step
 
 with step("report_balance", snakemake) as cfg:  # noqa: F821 - injected by Snakemake

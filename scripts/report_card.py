@@ -1,7 +1,7 @@
 """Rule report_card: one engine's gold data card (splits/<engine>/README.md) as HTML."""
 
-from foundry import report
 from foundry.atomic import write_text
+from foundry.report import pages as report
 from foundry.runner import step
 
 with step("report_card", snakemake) as cfg:  # noqa: F821 - injected by Snakemake

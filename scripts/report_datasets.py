@@ -1,7 +1,7 @@
 """Rule report_datasets: per-dataset table (items, hours, rejects by reason, revision)."""
 
-from foundry import report
 from foundry.atomic import write_text
+from foundry.report import pages as report
 from foundry.runner import step
 
 with step("report_datasets", snakemake) as cfg:  # noqa: F821 - injected by Snakemake

@@ -1,7 +1,8 @@
 """Rule report_deploy: the latest deployment decision of every deployed engine."""
 
-from foundry import paths, report
+from foundry import paths
 from foundry.atomic import write_text
+from foundry.report import pages as report
 from foundry.runner import step
 
 with step("report_deploy", snakemake) as cfg:  # noqa: F821 - injected by Snakemake

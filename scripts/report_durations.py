@@ -1,6 +1,7 @@
 """Rule report_durations: duration histogram of kept items per audio dataset."""
 
-from foundry import plots, report
+from foundry.report import pages as report
+from foundry.report import plots
 from foundry.runner import step
 
 with step("report_durations", snakemake) as cfg:  # noqa: F821 - injected by Snakemake

@@ -1,7 +1,9 @@
 """Rules report_metrics / report_comparison: test metrics, candidate against champion."""
 
-from foundry import paths, plots, report
+from foundry import paths
 from foundry.atomic import write_text
+from foundry.report import pages as report
+from foundry.report import plots
 from foundry.runner import step
 
 with step("report_metrics", snakemake) as cfg:  # noqa: F821 - injected by Snakemake

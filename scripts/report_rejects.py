@@ -1,7 +1,7 @@
 """Rule report_rejects: a deterministic sample of rejected items with their reasons."""
 
-from foundry import report
 from foundry.atomic import write_text
+from foundry.report import pages as report
 from foundry.runner import step
 
 with step("report_rejects", snakemake) as cfg:  # noqa: F821 - injected by Snakemake

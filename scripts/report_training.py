@@ -1,6 +1,7 @@
 """Rule report_training: one engine's training curves from models/<engine>/metrics.json."""
 
-from foundry import plots, report
+from foundry.report import pages as report
+from foundry.report import plots
 from foundry.runner import step
 
 with step("report_training", snakemake) as cfg:  # noqa: F821 - injected by Snakemake

@@ -1,9 +1,9 @@
-"""Rule standardize: one shard of one dataset to 16 kHz PCM16 WAV (see foundry.shards)."""
+"""Rule standardize: one shard of one dataset to 16 kHz PCM16 WAV (see foundry.silver.shards)."""
 
 import logging
 
-from foundry import shards
 from foundry.runner import step
+from foundry.silver import shards
 
 with step("standardize", snakemake) as cfg:  # noqa: F821 - injected by Snakemake
     w = snakemake.wildcards  # noqa: F821

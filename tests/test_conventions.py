@@ -40,3 +40,50 @@ def test_every_rule_declares_log_threads_resources_and_conda():
             continue  # a pure target rule (e.g. `all`) only collects inputs
         for directive in ("log:", "threads:", "resources:", "conda:"):
             assert directive in block, f"rule {name} lacks {directive}"
+
+
+PHASES = ["shared", "ingest", "silver", "gold", "train", "deploy", "report", "top"]
+
+
+def _phase(module: str) -> str:
+    parts = module.split(".")
+    if len(parts) < 2:
+        return "shared"
+    if parts[1] in PHASES:
+        return parts[1]
+    return "top" if parts[1] in ("validate", "cli") else "shared"
+
+
+def test_imports_point_downstream_to_shared_never_back_up():
+    """raw → silver → gold → train → deploy → report: a phase imports shared modules and earlier
+    phases only; shared modules import no phase (validate and cli sit on top of everything)."""
+    import ast
+
+    back = []
+    for f in sorted((ROOT / "foundry").rglob("*.py")):
+        module = ".".join(f.relative_to(ROOT).with_suffix("").parts).replace(".__init__", "")
+        mine = PHASES.index(_phase(module))
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            names: list[str] = []
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("foundry"):
+                base = node.module or ""
+                names = [f"{base}.{a.name}" for a in node.names] if base == "foundry" else [base]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names if a.name.startswith("foundry")]
+            back += [f"{module} -> {n}" for n in names if PHASES.index(_phase(n)) > mine]
+    assert back == []
+
+
+def test_schema_engine_names_are_the_registry():
+    import json
+
+    from foundry import engines
+
+    schema = json.loads((ROOT / "config/schema.json").read_text(encoding="utf-8"))
+    dataset_engines = schema["$defs"]["dataset"]["properties"]["engines"]["items"]["enum"]
+    assert dataset_engines == list(engines.NAMES)
+    assert schema["properties"]["engines"]["propertyNames"]["enum"] == list(engines.NAMES)
+    assert schema["properties"]["models"]["propertyNames"]["enum"] == list(engines.TRAINED)
+    deploy = schema["properties"]["deploy"]["properties"]["engines"]["propertyNames"]["enum"]
+    assert deploy == list(engines.DEPLOYABLE)
+    assert schema["properties"]["engine"]["enum"] == list(engines.DEPLOYABLE)

@@ -27,7 +27,7 @@ import torch
 
 from foundry import atomic, paths
 from foundry.deploy import gate, pipeline, registry
-from foundry.serve import Running, Service
+from foundry.deploy.serve import Running, Service
 
 KEYS = {"balance": "ബാലൻസ്", "bill": "ബിൽ", "complaint": "പരാതി"}
 FILL = ["എന്റെ", "ഇന്ന്", "വേഗം", "ദയവായി", "അറിയണം", "നോക്കൂ", "ഒന്ന്", "ഇപ്പോൾ"]

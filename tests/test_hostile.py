@@ -14,7 +14,8 @@ import soundfile as sf
 from factory import encode, make_project, tone, write_dataset
 from hubserver import run_snakemake
 
-from foundry import audio, shards
+from foundry import audio
+from foundry.silver import shards
 
 pytestmark = pytest.mark.slow
 

@@ -19,15 +19,16 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import fakes
 import numpy as np
 import psutil
 import pytest
 import soundfile as sf
 
 from foundry import audio
-from foundry.deploy import fakes, models, registry
+from foundry.deploy import models, registry
 from foundry.deploy.limits import DEFAULT_LIMITS, Limits, standard_wav
-from foundry.serve import Running, Service
+from foundry.deploy.serve import Running, Service
 
 MB = 1024 * 1024
 JSON = (("Content-Type", "application/json"),)
@@ -591,7 +592,7 @@ def _read_response(s: socket.socket) -> bytes:
 
 def test_unexpected_service_fault_is_a_500_answer_not_a_reset(server: Running, monkeypatch):
     """The last-resort handler answers (Starlette's re-raises and uvicorn drops the socket)."""
-    from foundry import serve
+    from foundry.deploy import serve
 
     def broken(self):
         raise RuntimeError("status exploded at 0x7f00deadbeef")

@@ -7,7 +7,7 @@ import httpx
 import pytest
 from huggingface_hub import errors
 
-from foundry import hub, refresh
+from foundry.ingest import hub, refresh
 
 
 def _http_error(status: int, headers: dict[str, str] | None = None) -> Exception:

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from repos import LAYOUTS, codec_repo, paths_only_repo, wav
 
-from foundry import hub, layouts, paths
-from foundry.sources import DatasetError, iter_items
+from foundry import paths
+from foundry.ingest import hub, layouts
+from foundry.ingest.sources import DatasetError, iter_items
 
 
 def write_repo(folder: Path, files: dict[str, bytes]) -> Path:

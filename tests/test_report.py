@@ -9,7 +9,9 @@ import pytest
 from matplotlib import image as mpimg
 from workflow import ROOT, planned_jobs, snakemake
 
-from foundry import paths, plots, report
+from foundry import paths
+from foundry.report import pages as report
+from foundry.report import plots
 
 DATA_ONLY = "report={sections: [data]}"
 
@@ -152,7 +154,9 @@ def test_demo_report_builds_and_renders_in_chromium(demo_gold, tmp_path):
 def test_standardize_logs_progress_every_n_items(tmp_path, caplog, monkeypatch):
     from factory import text_rows, write_dataset
 
-    from foundry import config, hub, shards
+    from foundry import config
+    from foundry.ingest import hub
+    from foundry.silver import shards
 
     write_dataset(tmp_path / "src", text_rows(25))
     spec = {"path": str(tmp_path / "src"), "columns": {"text": "text", "label": "intent"}}
@@ -163,7 +167,7 @@ def test_standardize_logs_progress_every_n_items(tmp_path, caplog, monkeypatch):
     s = shards.Settings.from_config(cfg, "ds")
     shards.write_plan(s)
     monkeypatch.setattr(shards, "PROGRESS_EVERY", 10)
-    with caplog.at_level("INFO", logger="foundry.shards"):
+    with caplog.at_level("INFO", logger="foundry.silver.shards"):
         shards.standardize_shard(s, 0)
-    lines = [r.getMessage() for r in caplog.records if r.name == "foundry.shards"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "foundry.silver.shards"]
     assert [m.split(":")[1].split()[0] for m in lines] == ["10/25", "20/25"], lines

@@ -13,7 +13,7 @@ from factory import text_rows
 from faultproxy import Fault, FaultProxy
 from hubserver import hub_project, parquet_bytes, run_snakemake
 
-from foundry import shards
+from foundry.silver import shards
 
 ROOT = Path(__file__).resolve().parent.parent
 CODE = [p for d in ("foundry", "scripts", "rules") for p in sorted((ROOT / d).rglob("*"))]

@@ -8,15 +8,16 @@ import json
 import threading
 import time
 
+import fakes
 import httpx
 import numpy as np
 import pytest
 import soundfile as sf
 
 from foundry import atomic, paths
-from foundry.deploy import fakes, models, registry
+from foundry.deploy import models, registry
 from foundry.deploy import shadow as shadow_mod
-from foundry.serve import Running, Service, mirrored, to_standard_wav
+from foundry.deploy.serve import Running, Service, mirrored, to_standard_wav
 
 
 @pytest.fixture(autouse=True)

@@ -9,8 +9,10 @@ import pyarrow.parquet as pq
 import pytest
 from factory import SENTENCES, encode, tone, write_dataset
 
-from foundry import config, hub, paths, shards
-from foundry.sources import DatasetError
+from foundry import config, paths
+from foundry.ingest import hub
+from foundry.ingest.sources import DatasetError
+from foundry.silver import shards
 
 
 def settings(tmp_path, rows, columns, engines, n_shards=2, **audio):

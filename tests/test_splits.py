@@ -6,9 +6,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from foundry import config, paths, splits
+from foundry import config, paths
 from foundry.atomic import write_parquet
-from foundry.shards import MANIFEST_SCHEMA
+from foundry.gold import splits
+from foundry.silver.shards import MANIFEST_SCHEMA
 
 
 def row(i, text, speaker="", label="", ds="ds"):
@@ -124,9 +125,9 @@ def test_allocate_is_byte_identical_and_caps_classes(tmp_path):
     write_silver(tmp_path, rows)
     cfg = make_cfg(balance={"max_class_ratio": 2.0})
     stats = splits.allocate(cfg, "intent", tmp_path)
-    first = {f: (tmp_path / f).read_bytes() for f in paths.split_outputs("intent")}
+    first = {f: (tmp_path / f).read_bytes() for f in paths.split_data_outputs("intent")}
     splits.allocate(cfg, "intent", tmp_path)
-    assert {f: (tmp_path / f).read_bytes() for f in paths.split_outputs("intent")} == first
+    assert {f: (tmp_path / f).read_bytes() for f in paths.split_data_outputs("intent")} == first
     train = stats["train"]["per_class"]
     assert train["pay"] <= 2 * train["balance"]
     assert stats["capped_on_train"]["pay"] > 0
@@ -144,7 +145,7 @@ def test_dialect_labels_mapped_and_unmapped_recorded(tmp_path):
     from factory import tone
 
     from foundry.audio import encode_wav, to_pcm16
-    from foundry.shards import _write_tar
+    from foundry.silver.shards import _write_tar
 
     rows, members = [], []
     names = ["Kollam", "kannur", "Thrissur", "Atlantis"]

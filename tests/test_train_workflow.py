@@ -110,23 +110,24 @@ def test_one_engine_retrains_alone(project):
     pq.write_table(table.slice(0, table.num_rows - 1), train)  # one item fewer: new data
     run = snakemake(project, "-n", "models")
     assert run.returncode == 0, run.stderr[-3000:]
-    assert _jobs(run) == {"base_model": 1, "train_intent": 1, "models": 1}
-    assert "models/intent/base" in run.stdout
+    assert _jobs(run) == {"base_model": 1, "train": 1, "models": 1}
+    assert "models/intent/base" in run.stdout and "engine=intent" in run.stdout
     train.write_bytes(original)  # same content again: nothing to do
     assert _jobs(snakemake(project, "-n", "models")) == {}
     cfg_path = project / "config/config.yaml"
     cfg = yaml.safe_load(cfg_path.read_text(encoding="utf-8"))
     cfg["engines"]["sentiment"]["epochs"] += 1
     cfg_path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
-    assert _jobs(snakemake(project, "-n", "models")) == {"train_sentiment": 1, "models": 1}
+    run = snakemake(project, "-n", "models")
+    assert _jobs(run) == {"train": 1, "models": 1} and "engine=sentiment" in run.stdout
 
 
 def test_training_is_deterministic(project):
     before = json.loads((project / paths.metrics("intent")).read_text(encoding="utf-8"))
     preds = (project / paths.test_predictions("intent")).read_bytes()
-    run = snakemake(project, paths.metrics("intent"), "--forcerun", "train_intent")
+    run = snakemake(project, paths.metrics("intent"), "--forcerun", "train")
     assert run.returncode == 0, run.stderr[-3000:]
-    assert "train_sentiment" not in run.stdout + run.stderr  # only the forced engine ran
+    assert "engine=sentiment" not in run.stdout + run.stderr  # only the asked engine ran
     after = read_json(project / paths.metrics("intent"))
     before.pop("wall_time_s"), after.pop("wall_time_s")
     assert after == before

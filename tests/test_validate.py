@@ -25,9 +25,10 @@ import pyarrow.parquet as pq
 import pytest
 from workflow import planned_jobs, snakemake, tree_bytes
 
-from foundry import audio, paths, publish, validate
+from foundry import audio, paths, validate
 from foundry.atomic import sha256_file, write_json, write_parquet, write_text
-from foundry.shards import MANIFEST_SCHEMA, PLAN_SCHEMA, REJECT_SCHEMA
+from foundry.gold import publish
+from foundry.silver.shards import MANIFEST_SCHEMA, PLAN_SCHEMA, REJECT_SCHEMA
 
 CFG: dict[str, Any] = {
     "default_shards": 1,

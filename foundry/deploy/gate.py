@@ -22,6 +22,9 @@ from typing import Any
 
 import numpy as np
 
+from foundry import engines
+from foundry.train import metrics
+
 DEFAULTS: dict[str, Any] = {
     "min_test_samples": 20,
     "bootstrap": {"resamples": 1000, "confidence": 0.95, "seed": 1234},
@@ -64,26 +67,13 @@ def settings(cfg: dict[str, Any], engine: str) -> dict[str, Any]:
     per_engine = dep.pop("engines", None) or {}
     merged = _merge(DEFAULTS, dep)
     merged = _merge(merged, per_engine.get(engine, {}))
-    kind = "stt" if engine == "stt" else "classifier"
+    kind = engines.get(engine).gate or "classifier"
     merged["kind"] = kind
     merged["gate"] = dict(merged["thresholds"].get(kind, {}))
     merged["traffic_percentage"] = float(cfg.get("traffic_percentage", 10))
     if merged["bootstrap"].get("seed") is None:
         merged["bootstrap"]["seed"] = int(cfg.get("seed", 1234))
     return merged
-
-
-def edit_distance(a: list[str] | str, b: list[str] | str) -> int:
-    """Levenshtein distance (insert/delete/substitute all cost 1)."""
-    if len(a) < len(b):
-        a, b = b, a
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
 
 
 def _resample_weights(n: int, resamples: int, seed: int) -> np.ndarray:
@@ -101,60 +91,11 @@ def _ci(values: np.ndarray, confidence: float) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
-def stt_counts(refs: list[str], hyps: list[str]) -> dict[str, np.ndarray]:
-    """Per-item character and word edit counts against the reference lengths."""
-    ce = [edit_distance(r, h) for r, h in zip(refs, hyps, strict=True)]
-    we = [edit_distance(r.split(), h.split()) for r, h in zip(refs, hyps, strict=True)]
-    return {
-        "char_edits": np.array(ce, dtype=np.float64),
-        "chars": np.array([max(len(r), 1) for r in refs], dtype=np.float64),
-        "word_edits": np.array(we, dtype=np.float64),
-        "words": np.array([max(len(r.split()), 1) for r in refs], dtype=np.float64),
-    }
-
-
-def stt_metrics(refs: list[str], hyps: list[str]) -> dict[str, float]:
-    """Corpus CER/WER as fractions (like models/<engine>/metrics.json); CIs are in points."""
-    c = stt_counts(refs, hyps)
-    return {
-        "cer": float(c["char_edits"].sum() / c["chars"].sum()),
-        "wer": float(c["word_edits"].sum() / c["words"].sum()),
-        "n": len(refs),
-    }
-
-
-def _onehot(values: list[str], labels: list[str]) -> np.ndarray:
-    index = {lab: i for i, lab in enumerate(labels)}
-    out = np.zeros((len(values), len(labels) + 1), dtype=np.float64)  # last column: unknown label
-    for i, v in enumerate(values):
-        out[i, index.get(v, len(labels))] = 1.0
-    return out
-
-
-def _macro_f1(w: np.ndarray, y: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """Macro-F1 per row of weights ``w`` over classes that occur in that row's references."""
-    k = y.shape[1] - 1
-    tp = w @ (y * p)[:, :k]
-    support = w @ y[:, :k]
-    predicted = w @ p[:, :k]
-    denom = support + predicted
-    f1 = np.divide(2 * tp, denom, out=np.zeros_like(tp), where=denom > 0)
-    present = support > 0
-    return (f1 * present).sum(axis=1) / np.maximum(present.sum(axis=1), 1)
-
-
 def classifier_metrics(refs: list[str], hyps: list[str], labels: list[str]) -> dict[str, Any]:
-    y, p = _onehot(refs, labels), _onehot(hyps, labels)
-    ones = np.ones((1, len(refs)))
-    support = (ones @ y)[0, :-1]
-    tp = (ones @ (y * p))[0, :-1]
-    recall = {lab: float(tp[i] / support[i]) for i, lab in enumerate(labels) if support[i] > 0}
-    return {
-        "accuracy": float(np.mean([r == h for r, h in zip(refs, hyps, strict=True)])),
-        "macro_f1": float(_macro_f1(ones, y, p)[0]),
-        "recall": recall,
-        "n": len(refs),
-    }
+    """Point metrics of a classifier (the training definition), with ``recall`` for the checks."""
+    m = metrics.classification_metrics(refs, hyps, labels)
+    m["recall"] = {lab: r for lab, r in m["per_class_recall"].items() if lab in set(refs)}
+    return m
 
 
 def _check(name: str, passed: bool, detail: str) -> dict[str, Any]:
@@ -183,7 +124,7 @@ def evaluate(
     ]
     out: dict[str, Any] = {"engine": engine, "n": n, "kind": opts["kind"]}
     if opts["kind"] == "stt":
-        out["candidate_metrics"] = stt_metrics(refs, cand_hyps) if n else {}
+        out["candidate_metrics"] = metrics.stt_metrics(refs, cand_hyps) if n else {}
     else:
         out["candidate_metrics"] = classifier_metrics(refs, cand_hyps, labels) if n else {}
     if champ_hyps is None:
@@ -210,8 +151,8 @@ def evaluate(
         w = _resample_weights(n, int(boot["resamples"]), int(boot["seed"]))
         conf = float(boot["confidence"])
         if opts["kind"] == "stt":
-            out["champion_metrics"] = stt_metrics(refs, champ_hyps)
-            a, b = stt_counts(refs, cand_hyps), stt_counts(refs, champ_hyps)
+            out["champion_metrics"] = metrics.stt_metrics(refs, champ_hyps)
+            a, b = metrics.stt_counts(refs, cand_hyps), metrics.stt_counts(refs, champ_hyps)
             chars = w @ a["chars"]
             diffs = 100 * (w @ a["char_edits"] - w @ b["char_edits"]) / chars
             point = 100 * (out["candidate_metrics"]["cer"] - out["champion_metrics"]["cer"])
@@ -235,9 +176,9 @@ def evaluate(
             )
         else:
             out["champion_metrics"] = classifier_metrics(refs, champ_hyps, labels)
-            y = _onehot(refs, labels)
-            pa, pb = _onehot(cand_hyps, labels), _onehot(champ_hyps, labels)
-            diffs = _macro_f1(w, y, pa) - _macro_f1(w, y, pb)
+            y = metrics.onehot(refs, labels)
+            pa, pb = metrics.onehot(cand_hyps, labels), metrics.onehot(champ_hyps, labels)
+            diffs = metrics.macro_f1(w, y, pa) - metrics.macro_f1(w, y, pb)
             acc_a = (y * pa).sum(axis=1)
             acc_b = (y * pb).sum(axis=1)
             acc_diffs = (w @ (acc_a - acc_b)) / n

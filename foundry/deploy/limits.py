@@ -28,7 +28,7 @@ from typing import Any
 
 from foundry import audio
 
-log = logging.getLogger("foundry.serve")
+log = logging.getLogger("foundry.deploy.serve")
 
 _ADDRESS = re.compile(r"<[^<>]*? at 0x[0-9a-fA-F]+>|\b0x[0-9a-fA-F]{8,}\b")
 _CONFIG_NOTE = re.compile(r" \(config [\w.]+\)")

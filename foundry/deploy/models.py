@@ -13,6 +13,8 @@ from typing import Any, Protocol
 
 import pyarrow.parquet as pq
 
+from foundry import engines
+
 
 class Predictor(Protocol):
     engine: str
@@ -35,7 +37,7 @@ def load(engine: str, adapter_dir: str | Path, base_dir: str | None = None) -> P
 
 
 def is_audio(engine: str) -> bool:
-    return engine in ("stt", "dialect")
+    return engines.get(engine).is_audio
 
 
 def read_items(path: str | Path, engine: str) -> tuple[list[str], list[dict], list[str]]:

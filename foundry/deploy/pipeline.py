@@ -15,6 +15,7 @@ from typing import Any
 
 from foundry import atomic, paths
 from foundry.deploy import gate, models, registry, shadow
+from foundry.deploy.serve import Running, Service
 
 log = logging.getLogger("foundry.deploy")
 
@@ -152,7 +153,6 @@ def run_shadow(
     expected_agreement: float | None = None,
 ) -> dict[str, Any]:
     """Serve champion + shadowed candidate on a free loopback port, replay, judge the log."""
-    from foundry.serve import Running, Service
 
     sopts = opts["shadow"]
     cdir = _cdir(root, engine, cand.id)

@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 
 from foundry.deploy import gate, models
+from foundry.deploy.serve import mirrored
+from foundry.train import metrics
 
 
 def plan_requests(
@@ -21,10 +23,9 @@ def plan_requests(
 ) -> list[tuple[str, int]]:
     """(request id, item index) pairs, cycling the replay set until enough would be mirrored.
 
-    The server decides what to mirror (``foundry.serve.mirrored``); the client only uses the same
+    The server decides what to mirror (``deploy.serve.mirrored``); the client only uses the same
     public rule to know when to stop, so the replay is deterministic and as short as possible.
     """
-    from foundry.serve import mirrored
 
     if not ids or percentage <= 0:
         return []
@@ -86,7 +87,7 @@ def agreement(engine: str, a: list[str], b: list[str]) -> float | None:
 
 def _agreement(engine: str, a: str, b: str) -> float:
     if engine == "stt":
-        return 1.0 - min(1.0, gate.edit_distance(a, b) / max(len(a), 1))
+        return 1.0 - min(1.0, metrics.edit_distance(a, b) / max(len(a), 1))
     return float(a == b)
 
 
@@ -187,8 +188,8 @@ def analyse(
             cand = [r["candidate"]["output"] for r in labelled]
             if engine == "stt":
                 report["labelled"] = {
-                    "champion": gate.stt_metrics(ref, champ),
-                    "candidate": gate.stt_metrics(ref, cand),
+                    "champion": metrics.stt_metrics(ref, champ),
+                    "candidate": metrics.stt_metrics(ref, cand),
                 }
             else:
                 report["labelled"] = {

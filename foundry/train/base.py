@@ -15,28 +15,23 @@ from typing import Any
 
 import torch
 
+from foundry import engines
 from foundry.atomic import atomic_dir, write_json
+from foundry.engines import SAMPLE_RATE
 from foundry.text import normalize
 from foundry.train.common import FOUNDRY_META, TrainError
 
 log = logging.getLogger("foundry.train.base")
 
 SPECIALS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]  # RoBERTa order: ids 0..4
-TEXT_ENGINES = ("intent", "sentiment", "text")
 
 
 def task_of(engine: str, arch: str | None = None) -> str:
-    if engine in ("intent", "sentiment"):
-        return "text_classification"
-    if engine == "text":
-        return "masked_lm"
-    if engine == "dialect":
-        return "audio_classification"
-    if engine == "stt":
-        return "ctc" if arch == "ctc" else "whisper"
-    raise TrainError(
-        f"engine '{engine}' has no training task; trainable: stt, dialect, intent, text, sentiment"
-    )
+    """The engine's training task (from the engine registry)."""
+    try:
+        return engines.task_of(engine, arch)
+    except KeyError as exc:
+        raise TrainError(str(exc)) from None
 
 
 def char_vocab(texts: list[str]) -> list[str]:
@@ -114,7 +109,7 @@ def _tiny_wav2vec2(spec: dict[str, Any], out: Path) -> dict[str, Any]:
     Wav2Vec2Model(cfg).save_pretrained(out)
     Wav2Vec2FeatureExtractor(
         feature_size=1,
-        sampling_rate=16000,
+        sampling_rate=SAMPLE_RATE,
         padding_value=0.0,
         do_normalize=True,
         return_attention_mask=True,
@@ -150,7 +145,7 @@ def _tiny_whisper(spec: dict[str, Any], texts: list[str], out: Path) -> dict[str
     WhisperForConditionalGeneration(cfg).save_pretrained(out)
     tok.save_pretrained(out)
     WhisperFeatureExtractor(
-        feature_size=cfg.num_mel_bins, sampling_rate=16000, chunk_length=chunk
+        feature_size=cfg.num_mel_bins, sampling_rate=SAMPLE_RATE, chunk_length=chunk
     ).save_pretrained(out)
     return {"family": "whisper", "vocab_size": len(tok), "chunk_seconds": chunk}
 
@@ -161,7 +156,7 @@ def build_tiny(
     """A random-init plumbing-check model from a config (fixed seed), saved like a Hub model."""
     torch.manual_seed(seed)
     task = task_of(engine, arch)
-    if engine in TEXT_ENGINES:
+    if not engines.get(engine).is_audio:
         info = _tiny_text(spec, texts, out)
     elif task == "whisper":
         info = _tiny_whisper(spec, texts, out)
@@ -174,7 +169,7 @@ def fetch_hub(engine: str, spec: dict[str, Any], out: Path, hub_cfg: dict[str, A
     """Download ``spec['hub']`` at the pinned commit ``spec['revision']`` and record sha256s."""
     from huggingface_hub import snapshot_download
 
-    from foundry import hub
+    from foundry.ingest import hub
 
     repo, revision = spec["hub"], str(spec.get("revision", ""))
     if not hub.is_commit_sha(revision):

@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from foundry.engines import SAMPLE_RATE
+
 log = logging.getLogger("foundry.train")
 
 FOUNDRY_META = "foundry.json"  # written beside the adapter and the base: how to use them
@@ -220,7 +222,11 @@ def chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
 def audio_batch(feature_extractor: Any, waves: list[Any], device: Any) -> Any:
     """Pad a batch of 16 kHz waveforms the one way every audio model here is fed (train = serve)."""
     enc = feature_extractor(
-        waves, sampling_rate=16000, padding=True, return_attention_mask=True, return_tensors="pt"
+        waves,
+        sampling_rate=SAMPLE_RATE,
+        padding=True,
+        return_attention_mask=True,
+        return_tensors="pt",
     )
     return enc.to(device)
 

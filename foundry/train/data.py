@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 
 from foundry import paths
 from foundry.audio import read_wav
+from foundry.engines import SAMPLE_RATE
 from foundry.train.common import TrainError
 
 
@@ -36,7 +37,7 @@ def read_labels(engine: str, root: str | Path = ".") -> dict[str, Any]:
 def waveform(wav: bytes) -> np.ndarray:
     """16 kHz mono PCM16 WAV bytes -> float32 in [-1, 1] (what every audio model here reads)."""
     pcm, sr = read_wav(wav)
-    if sr != 16000:
+    if sr != SAMPLE_RATE:
         raise TrainError(f"audio is {sr} Hz; the gold audio contract is 16 kHz mono PCM16")
     return pcm.astype(np.float32) / 32768.0
 

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from foundry.engines import SAMPLE_RATE
 from foundry.text import normalize
 from foundry.train.common import FOUNDRY_META, TrainError, audio_batch, chunks, seed_everything
 from foundry.train.data import waveform
@@ -90,7 +91,7 @@ class WhisperTranscriber(Predictor):
     def _batch(self, batch: list[dict]) -> list[str]:
         fe, tok = self.processor["feature_extractor"], self.processor["tokenizer"]
         feats = fe(
-            [_wave(x, self.engine) for x in batch], sampling_rate=16000, return_tensors="pt"
+            [_wave(x, self.engine) for x in batch], sampling_rate=SAMPLE_RATE, return_tensors="pt"
         ).input_features.to(self.device)
         enc = self.model.get_encoder()(feats).last_hidden_state
         prompt = torch.tensor(self.meta["decoder_prompt"], dtype=torch.long, device=self.device)

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from foundry import paths
+from foundry import engines, paths
 from foundry.atomic import atomic_dir, write_json
 from foundry.train import base as base_mod
 from foundry.train import common
@@ -17,13 +17,6 @@ from foundry.train.data import read_labels, read_split, require
 from foundry.train.result import Context
 
 log = logging.getLogger("foundry.train")
-MODULES = {
-    "text_classification": "foundry.train.text_cls",
-    "audio_classification": "foundry.train.audio_cls",
-    "masked_lm": "foundry.train.mlm",
-    "whisper": "foundry.train.stt",
-    "ctc": "foundry.train.stt",
-}
 
 
 def build_base_model(cfg: dict[str, Any], engine: str, root: str | Path = ".") -> dict[str, Any]:
@@ -64,7 +57,8 @@ def train_engine(
     board = common.Board(root / paths.tensorboard_dir(engine))
     ctx = Context(engine, settings, rows, labels, base_dir, base_meta, dev, board)
     try:
-        result = importlib.import_module(MODULES[task]).train(ctx)
+        trainer = engines.get(engine).trainer
+        result = importlib.import_module(f"foundry.train.{trainer}").train(ctx)
     finally:
         board.close()
     counts = common.param_counts(result.model)

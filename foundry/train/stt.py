@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 
+from foundry.engines import SAMPLE_RATE
 from foundry.text import normalize
 from foundry.train import common
 from foundry.train.data import waveforms
@@ -83,7 +84,7 @@ def _whisper(ctx: Context) -> Result:
     for split in ("train", "dev"):
         rows = ctx.rows[split]
         if rows:
-            f = fe(waveforms(rows), sampling_rate=16000, return_tensors="pt").input_features
+            f = fe(waveforms(rows), sampling_rate=SAMPLE_RATE, return_tensors="pt").input_features
             feats.update({id(r): f[i] for i, r in enumerate(rows)})
     pad = tok.pad_token_id
 

@@ -24,9 +24,10 @@ import pyarrow.parquet as pq
 from foundry import audio, paths, text
 from foundry.atomic import atomic_write, write_parquet
 from foundry.config import needed_columns
-from foundry.sources import DatasetError, iter_items, read_manifest
+from foundry.errors import UserError
+from foundry.ingest.sources import DatasetError, iter_items, read_manifest
 
-log = logging.getLogger("foundry.shards")
+log = logging.getLogger("foundry.silver.shards")
 PROGRESS_EVERY = 200  # items between progress lines in a shard's log
 
 PLAN_SCHEMA = pa.schema(
@@ -75,7 +76,7 @@ REJECT_SCHEMA = pa.schema(
 )
 
 
-class AccountingError(RuntimeError):
+class AccountingError(RuntimeError, UserError):
     """Items went missing between plan and manifest: never let that pass silently."""
 
 
@@ -96,7 +97,8 @@ class Settings:
     @classmethod
     def from_config(cls, cfg: dict[str, Any], ds: str) -> Settings:
         spec = cfg["datasets"][ds]
-        a = cfg["audio"]
+        a = cfg.get("audio") or {}  # absent for datasets that feed no audio engine
+        d = audio.DEFAULT_CHECKS
         flt = []
         for col, allowed in sorted((spec.get("filter") or {}).items()):
             values = allowed if isinstance(allowed, list) else [allowed]
@@ -108,12 +110,12 @@ class Settings:
             dataset=ds,
             columns=dict(spec["columns"]),
             engines=tuple(spec["engines"]),
-            shards=int(spec.get("shards", cfg["default_shards"])),
+            shards=int(spec["shards"] if "shards" in spec else cfg["default_shards"]),
             checks=audio.AudioChecks(
-                min_duration=a["min_duration"],
-                max_duration=a["max_duration"],
-                silence_dbfs=a["silence_dbfs"],
-                clip_fraction=a["clip_fraction"],
+                min_duration=a.get("min_duration", d.min_duration),
+                max_duration=a.get("max_duration", d.max_duration),
+                silence_dbfs=a.get("silence_dbfs", d.silence_dbfs),
+                clip_fraction=a.get("clip_fraction", d.clip_fraction),
             ),
             min_malayalam_ratio=cfg["text"]["min_malayalam_ratio"],
         )

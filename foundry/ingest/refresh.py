@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from foundry import hub
 from foundry.atomic import dumps_json, write_text
+from foundry.ingest import hub
 
-log = logging.getLogger("foundry.refresh")
+log = logging.getLogger("foundry.ingest.refresh")
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ from foundry.deploy import limits as request_limits
 from foundry.deploy import models, registry
 from foundry.deploy.limits import DEFAULT_LIMITS, ClientError, Limits, sanitize
 
-log = logging.getLogger("foundry.serve")
+log = logging.getLogger("foundry.deploy.serve")
 
 # Bodies at least this large hand their freed buffers back to the OS when answered.
 TRIM_AFTER_BYTES = 256 * 1024

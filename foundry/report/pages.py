@@ -18,7 +18,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from foundry import paths
+from foundry import engines, paths
 
 SECTIONS = ("data", "training", "deploy")
 REJECT_SAMPLE_PER_REASON = 3
@@ -307,11 +307,10 @@ def markdown_html(title: str, text: str) -> str:
 
 # --- models and deployment -----------------------------------------------------------------
 
-PRIMARY = {"stt": "cer", "text": "mlm_loss"}  # others: macro_f1
-
 
 def primary_metric(engine: str) -> str:
-    return PRIMARY.get(engine, "macro_f1")
+    """The engine's primary test metric (engine registry)."""
+    return engines.get(engine).metric or "macro_f1"
 
 
 def read_optional(path: str | Path) -> dict[str, Any] | None:

@@ -17,12 +17,14 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from foundry import layouts, paths
+from foundry import paths
+from foundry.errors import UserError
+from foundry.ingest import layouts
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-class DatasetError(ValueError):
+class DatasetError(ValueError, UserError):
     """The dataset does not match its config; the message says which key to change."""
 
 

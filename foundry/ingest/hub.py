@@ -21,10 +21,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from foundry import __version__, layouts, paths
+from foundry import __version__, paths
 from foundry.atomic import atomic_dir, sha256_file, write_json
+from foundry.errors import UserError
+from foundry.ingest import layouts
 
-log = logging.getLogger("foundry.hub")
+log = logging.getLogger("foundry.ingest.hub")
 PARQUET_BRANCH = layouts.PARQUET_BRANCH
 T = TypeVar("T")
 
@@ -40,7 +42,7 @@ def redact(text: str) -> str:
     return _TOKEN_RE.sub("hf_<redacted>", text)
 
 
-class IngestError(RuntimeError):
+class IngestError(RuntimeError, UserError):
     """A dataset could not be fetched; the message says what to do (never holds a token)."""
 
     def __init__(self, message: str) -> None:

@@ -29,6 +29,8 @@ from typing import IO, Any
 
 import yaml
 
+from foundry.errors import UserError
+
 PARQUET_BRANCH = "refs/convert/parquet"
 AUDIO_EXTENSIONS = (".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".aiff", ".aif")
 METADATA_NAMES = ("metadata.csv", "metadata.jsonl", "metadata.json", "metadata.parquet")
@@ -49,7 +51,7 @@ SPLIT_ALIASES = {
 }
 
 
-class LayoutError(ValueError):
+class LayoutError(ValueError, UserError):
     """The repo's files cannot be read as configured; the message names what was found."""
 
 

@@ -16,19 +16,21 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from foundry import dialects, layouts, paths
-from foundry.atomic import write_json, write_parquet, write_text
-from foundry.shards import read_shard
+from foundry import dialects, paths
+from foundry.atomic import write_json, write_parquet
+from foundry.engines import SAMPLE_RATE
+from foundry.errors import UserError
+from foundry.ingest import layouts
+from foundry.silver.shards import read_shard
 
-log = logging.getLogger("foundry.splits")
-SAMPLE_RATE = 16000
+log = logging.getLogger("foundry.gold.splits")
 
 
-class LeakageError(RuntimeError):
+class LeakageError(RuntimeError, UserError):
     """A speaker or identical text landed in two splits of one engine."""
 
 
-class SplitError(RuntimeError):
+class SplitError(RuntimeError, UserError):
     """The engine's data cannot be split as configured."""
 
 
@@ -316,7 +318,6 @@ def allocate(cfg: dict[str, Any], engine: str, root: str | Path = ".") -> dict[s
     stats["upstream_splits"] = _upstream_counts(split_rows)
     write_json(root / paths.split_labels(engine), labels)
     write_json(root / paths.split_stats(engine), stats)
-    write_text(root / paths.split_card(engine), data_card(cfg, engine, datasets, stats))
     return stats
 
 
@@ -353,8 +354,13 @@ def _stats(engine, datasets, split_rows, audio, capped, excluded, n_groups) -> d
     return out
 
 
-def data_card(cfg: dict[str, Any], engine: str, datasets: list[str], stats: dict[str, Any]) -> str:
-    """A short human-readable card: where the data came from and what is in each split."""
+def data_card(cfg: dict[str, Any], engine: str, stats: dict[str, Any]) -> str:
+    """A short human-readable card: where the data came from and what is in each split.
+
+    Its own step (rule card, settings from foundry.steps.card): a licence or description edit
+    rewrites the card and nothing else.
+    """
+    datasets = stats["datasets"]
     lines = [f"# Gold data card: `{engine}`", ""]
     lines.append("Built by Malayalam Data Foundry (raw → silver → gold). Splits are speaker- and")
     lines.append(

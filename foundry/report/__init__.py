@@ -1,0 +1,1 @@
+"""The Snakemake HTML report: one table or figure per rule."""

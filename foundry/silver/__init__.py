@@ -1,0 +1,1 @@
+"""Phase 2: standardized 16 kHz shards, checks and rejects with reasons."""

@@ -1,0 +1,126 @@
+"""Each workflow step's settings: one function per step, passed to the rule as ``params``.
+
+A step reads only what its function returns (plus its input files), so Snakemake's params rerun
+trigger watches exactly what the code uses: a licence edit rewrites that engine's data card and
+nothing else; re-sorting the config with the same values reruns nothing (the params are canonical
+JSON with sorted keys). Each function returns a config *slice* with the shape of the full config,
+so the package functions that take a config take the slice unchanged.
+
+Deliberately not rerun triggers: ``hub.*`` (retries and timeouts change how a download is
+fetched, never what it holds: read with :func:`transport`), ``engines.*.resources`` (scheduling)
+and ``serve.*`` (the service, not the workflow).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from foundry import engines
+from foundry.config import View
+
+# Dataset keys that describe a dataset without changing its rows (data cards, report only).
+_DESCRIPTIVE = ("license", "description")
+
+
+def encode(settings: dict[str, Any]) -> str:
+    """Canonical params: key order in the config never matters."""
+    return json.dumps(settings, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def decode(params: str) -> dict[str, Any]:
+    return json.loads(params)
+
+
+def _data_spec(cfg: dict[str, Any], ds: str) -> dict[str, Any]:
+    spec = {k: v for k, v in cfg["datasets"][ds].items() if k not in _DESCRIPTIVE}
+    spec["shards"] = View(cfg).shards(ds)
+    return spec
+
+
+def ingest(cfg: dict[str, Any], ds: str) -> dict[str, Any]:
+    """What identifies the files to fetch: source, revision, config, file selection."""
+    spec = cfg["datasets"][ds]
+    keys = ("hub", "revision", "path", "config", "data_files", "extra_files")
+    return {"datasets": {ds: {k: spec[k] for k in keys if k in spec}}}
+
+
+def standardize(cfg: dict[str, Any], ds: str) -> dict[str, Any]:
+    """Plan and shard jobs: the dataset's mapping and options, text checks, and the audio checks
+    where one of its engines takes audio (a text dataset does not rerun for an audio setting)."""
+    out = {"datasets": {ds: _data_spec(cfg, ds)}, "text": cfg["text"]}
+    if any(engines.get(e).is_audio for e in cfg["datasets"][ds]["engines"]):
+        out["audio"] = cfg["audio"]
+    return out
+
+
+def merge(cfg: dict[str, Any], ds: str) -> dict[str, Any]:
+    return {"datasets": {ds: {"shards": View(cfg).shards(ds)}}}
+
+
+def allocate(cfg: dict[str, Any], engine: str) -> dict[str, Any]:
+    """Splits of one engine: which datasets feed it, their split options, split and balance."""
+    view = View(cfg)
+    keys = ("engines", "keep_splits", "split_map")
+    datasets = {
+        ds: {k: cfg["datasets"][ds][k] for k in keys if k in cfg["datasets"][ds]}
+        for ds in view.engine_datasets(engine)
+    }
+    out: dict[str, Any] = {"datasets": datasets, "splits": cfg["splits"]}
+    out["balance"] = cfg["balance"] if engine in cfg["balance"]["engines"] else {"engines": []}
+    if engine == "dialect":
+        out["dialect_map"] = cfg["dialect_map"]
+    return out
+
+
+def card(cfg: dict[str, Any], engine: str) -> dict[str, Any]:
+    """The data card: where each source came from and under which licence."""
+    view = View(cfg)
+    keys = ("hub", "path", *_DESCRIPTIVE)
+    datasets = {
+        ds: {k: cfg["datasets"][ds][k] for k in keys if k in cfg["datasets"][ds]}
+        for ds in view.engine_datasets(engine)
+    }
+    return {"datasets": datasets}
+
+
+def publish(cfg: dict[str, Any]) -> dict[str, Any]:
+    return {"engines": View(cfg).engines}
+
+
+def _model_spec(cfg: dict[str, Any], engine: str) -> dict[str, Any]:
+    spec = dict((cfg.get("engines") or {}).get(engine, {}))
+    spec.pop("resources", None)
+    out: dict[str, Any] = {"engines": {engine: spec}, "seed": cfg["seed"]}
+    if engine in (cfg.get("models") or {}):
+        out["models"] = {engine: cfg["models"][engine]}
+    return out
+
+
+def base_model(cfg: dict[str, Any], engine: str) -> dict[str, Any]:
+    """What a base model depends on: its spec (tiny or pinned Hub repo), arch and seed."""
+    return _model_spec(cfg, engine)
+
+
+def train(cfg: dict[str, Any], engine: str) -> dict[str, Any]:
+    """engines.<engine> minus resources, its production base, the seed."""
+    return _model_spec(cfg, engine)
+
+
+def report_datasets(cfg: dict[str, Any]) -> dict[str, Any]:
+    keys = ("hub", "path", "license", "engines", "columns")
+    return {
+        "datasets": {
+            ds: {k: spec[k] for k in keys if k in spec} for ds, spec in cfg["datasets"].items()
+        }
+    }
+
+
+def transport(config: dict[str, Any]) -> dict[str, Any]:
+    """Hub retry/timeout settings: how to fetch, never what (so never a rerun trigger)."""
+    return dict(config.get("hub") or {})
+
+
+def trained(cfg: dict[str, Any]) -> list[str]:
+    """Trainable engines that some configured dataset feeds."""
+    return [e for e in engines.TRAINED if e in View(cfg).engines]
