@@ -14,6 +14,9 @@ Why it is built this way:
   parsed, text and audio are checked like the pipeline checks them, and every input problem is one
   4xx sentence with a reason name. Errors are answered, never raised to the server, so the
   keep-alive connection survives them; a 5xx means the model (or the service) failed.
+- ``GET /metrics`` is Prometheus text from this service's own registry
+  (``foundry.deploy.monitoring``): every answer, swap, load error and mirrored request is counted
+  where it happens; shadow agreement is measured on the shadow thread, off the request path.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,14 +37,14 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from foundry import paths
 from foundry.deploy import limits as request_limits
-from foundry.deploy import models, registry
+from foundry.deploy import models, monitoring, registry
 from foundry.deploy.limits import DEFAULT_LIMITS, ClientError, Limits, sanitize
 
 log = logging.getLogger("foundry.deploy.serve")
@@ -118,8 +121,16 @@ class NoModel(LookupError):
 class EngineSlot:
     """One engine's champion, its shadow candidate and the shadow queue."""
 
-    def __init__(self, root: Path, engine: str, base_dir: str | None, queue_size: int = 256):
+    def __init__(
+        self,
+        root: Path,
+        engine: str,
+        base_dir: str | None,
+        queue_size: int = 256,
+        metrics: monitoring.Metrics | None = None,
+    ):
         self.root, self.engine, self.base_dir = root, engine, base_dir
+        self.metrics = metrics or monitoring.Metrics([engine])
         self.champion: Loaded | None = None
         self.shadow: Shadow | None = None
         self.errors: dict[str, str] = {}  # what is wrong now, by source; cleared when fixed
@@ -146,12 +157,16 @@ class EngineSlot:
             self._sigs["production"] = sig
             try:
                 record = json.loads(sig)
-                if self.champion is None or self.champion.sha256 != record["sha256"]:
+                old = self.champion
+                if old is None or old.sha256 != record["sha256"]:
                     new = self._load(record)
                     self.champion = new  # the atomic swap
                     log.info("%s: now serving %s", self.engine, new.candidate)
+                    if old is not None:  # the first load is not a swap
+                        self.metrics.swap(self.engine, record.get("event"))
                 self._clear("production")
             except Exception as exc:
+                self.metrics.load_error(self.engine, "production")
                 self._error(
                     "production",
                     f"{prod_path} not loaded, still serving the previous champion: {exc}",
@@ -177,6 +192,7 @@ class EngineSlot:
                 self._clear("shadow")
             except Exception as exc:
                 self.shadow = None
+                self.metrics.load_error(self.engine, "shadow")
                 self._error("shadow", f"{shadow_path} not loaded, no shadow traffic: {exc}")
 
     def _error(self, source: str, msg: str) -> None:
@@ -189,7 +205,10 @@ class EngineSlot:
             self.errors = {k: v for k, v in self.errors.items() if k != source}
 
     # --- requests -----------------------------------------------------------------------
-    def handle(self, request_id: str, item: dict[str, Any]) -> dict[str, Any]:
+    def handle(
+        self, request_id: str, item: dict[str, Any], trace: monitoring.Trace | None = None
+    ) -> dict[str, Any]:
+        """The champion's answer; mirrors the request to the shadow when the split says so."""
         champ = self.champion  # captured once: this request finishes on this model
         if champ is None:
             raise NoModel(
@@ -197,13 +216,18 @@ class EngineSlot:
                 f"({paths.deploy_production(self.engine)} missing or unloadable); "
                 "run `snakemake deploy` first"
             )
+        if trace is not None:
+            trace.model = champ.candidate
         t0 = time.perf_counter()
         output = champ.predict(item)
-        latency = 1000 * (time.perf_counter() - t0)
+        seconds = time.perf_counter() - t0
+        latency = 1000 * seconds
+        self.metrics.model_call(self.engine, champ.candidate, "production", seconds)
         shadow = self.shadow
         if shadow is not None:
             try:
                 if mirrored(request_id, shadow.spec["traffic_percentage"]):
+                    self.metrics.shadow_mirrored(self.engine, shadow.model.candidate)
                     self._mirror(shadow, request_id, item, champ, output, latency)
             except Exception as exc:  # the shadow can never cost the caller its answer
                 self._error("shadow_log", f"shadow mirroring failed: {exc}")
@@ -220,6 +244,7 @@ class EngineSlot:
     ) -> None:
         with self._cv:
             if self._pending >= self.queue_size:
+                self.metrics.shadow_dropped(self.engine, shadow.model.candidate)
                 self._write(shadow, {"request_id": rid, "dropped": True})
                 return
             self._pending += 1
@@ -238,7 +263,9 @@ class EngineSlot:
                 cand_out = shadow.model.predict(item)
             except Exception as exc:
                 error = f"{type(exc).__name__}: {exc}"
-            cand_lat = 1000 * (time.perf_counter() - t0)
+            cand_s = time.perf_counter() - t0
+            cand_lat = 1000 * cand_s
+            self._observe_shadow(shadow, champ, out, cand_out, cand_s)
             self._write(
                 shadow,
                 {
@@ -256,6 +283,30 @@ class EngineSlot:
             self._error("shadow_log", f"shadow logging failed: {exc}")
         finally:
             self._done()
+
+    def _observe_shadow(
+        self, shadow: Shadow, champ: Loaded, out: str, cand_out: str | None, seconds: float
+    ) -> None:
+        """Shadow metrics, on the shadow thread; a metrics fault never costs the log line."""
+        cand = shadow.model.candidate
+        try:
+            if cand_out is None:
+                self.metrics.shadow_failed(self.engine, cand)
+                return
+            self.metrics.model_call(self.engine, cand, "shadow", seconds)
+            self.metrics.shadow_compare(self.engine, champ.candidate, cand, out, cand_out)
+        except Exception:  # pragma: no cover - defensive
+            log.exception("%s: shadow metrics failed", self.engine)
+
+    def serving(self) -> monitoring.Serving:
+        """The models now in place, for the scrape (two reference reads, no lock, no model)."""
+        champ, shadow = self.champion, self.shadow
+        return monitoring.Serving(
+            self.engine,
+            (champ.candidate, champ.sha256) if champ else None,
+            (shadow.model.candidate, shadow.model.sha256) if shadow else None,
+            self._pending,
+        )
 
     def _done(self) -> None:
         with self._cv:
@@ -315,11 +366,17 @@ class Service:
         limits: Limits | None = None,
     ):
         self.root = Path(root)
-        self.slots = {e: EngineSlot(self.root, e, base_dir, queue_size) for e in engines}
+        self.metrics = monitoring.Metrics(engines, self._serving)
+        self.slots = {
+            e: EngineSlot(self.root, e, base_dir, queue_size, self.metrics) for e in engines
+        }
         self.poll_s = poll_s
         self.limits = limits or DEFAULT_LIMITS
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
+
+    def _serving(self) -> list[monitoring.Serving]:
+        return [slot.serving() for _, slot in sorted(self.slots.items())]
 
     def refresh(self) -> None:
         for slot in self.slots.values():
@@ -345,13 +402,21 @@ class Service:
         for slot in self.slots.values():
             slot.close()
 
-    def answer(self, engine: str, raw: bytes, header_id: str | None) -> dict[str, Any]:
+    def answer(
+        self,
+        engine: str,
+        raw: bytes,
+        header_id: str | None,
+        trace: monitoring.Trace | None = None,
+    ) -> dict[str, Any]:
         """One request body -> the answer; ClientError for the caller's mistakes (blocking)."""
         slot = self.slots[engine]
         try:
             body = request_limits.parse_json(raw, self.limits)
             rid = request_limits.request_id(body.get("id"), header_id, self.limits)
             item = parse_input(engine, body, self.limits)
+            if trace is not None and "audio" in item:
+                trace.audio_seconds = monitoring.wav_seconds(item["audio"])
         except ClientError:
             raise
         except Exception as exc:  # a fault in input handling is still not the model's
@@ -359,7 +424,7 @@ class Service:
             raise ClientError(
                 400, "bad_request", f"the request could not be read ({type(exc).__name__})."
             ) from None
-        return slot.handle(rid or str(uuid.uuid4()), item)
+        return slot.handle(rid or str(uuid.uuid4()), item, trace)
 
 
 def _error(status: int, reason: str, detail: str) -> JSONResponse:
@@ -380,8 +445,9 @@ class LastResort:
     connection; this one answers and returns, and logs the traceback instead.
     """
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, on_error: Callable[[dict], None] | None = None) -> None:
         self.app = app
+        self.on_error = on_error  # counts the 500 it answers (metrics)
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -402,17 +468,38 @@ class LastResort:
             if not started:
                 response = _error(500, "internal", "internal error in the service; it is logged.")
                 await response(scope, receive, send)
+                if self.on_error is not None:
+                    try:
+                        self.on_error(scope)
+                    except Exception:  # pragma: no cover - counting must not break answering
+                        log.exception("counting an internal error failed")
+
+
+def _path_engine(path: str, served: dict[str, Any]) -> str | None:
+    """The engine a /v1/<engine> path names, only if this service runs it (labels stay bounded)."""
+    parts = path.strip("/").split("/")
+    if len(parts) == 2 and parts[0] == "v1" and parts[1] in served:
+        return parts[1]
+    return None
 
 
 def create_app(service: Service) -> Any:
-    """The FastAPI app: POST /v1/<engine>, GET /v1/models, GET /healthz."""
+    """The FastAPI app: POST /v1/<engine>, GET /v1/models, GET /healthz, GET /metrics."""
     app = FastAPI(title="Malayalam IVR foundry service")
     app.state.service = service
-    app.add_middleware(LastResort)
+    metrics = service.metrics
+
+    def internal_error(scope: dict) -> None:
+        engine = _path_engine(str(scope.get("path", "")), service.slots)
+        metrics.request(engine, 500, reason="internal")
+
+    app.add_middleware(LastResort, on_error=internal_error)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         reason, detail = _STATUS_REASONS.get(exc.status_code, ("error", "the request failed."))
+        engine = _path_engine(request.url.path, service.slots)
+        metrics.request(engine, exc.status_code, reason=reason)
         return _error(exc.status_code, reason, detail)
 
     @app.exception_handler(RequestValidationError)
@@ -420,6 +507,8 @@ def create_app(service: Service) -> Any:
         first = (exc.errors() or [{}])[0]
         where = ".".join(str(p) for p in first.get("loc", ()) if isinstance(p, str | int))
         msg = sanitize(str(first.get("msg", "invalid")), 120)
+        engine = _path_engine(request.url.path, service.slots)
+        metrics.request(engine, 422, reason="invalid_request")
         return _error(422, "invalid_request", f"{where or 'the request'}: {msg}.")
 
     @app.get("/healthz")
@@ -430,10 +519,17 @@ def create_app(service: Service) -> Any:
     def list_models() -> dict[str, Any]:
         return {e: s.status() for e, s in sorted(service.slots.items())}
 
+    @app.get("/metrics", include_in_schema=False)
+    def scrape(request: Request) -> Response:
+        """Prometheus exposition of this service's registry: counters only, no model call."""
+        body, content_type = metrics.exposition(request.headers.get("accept"))
+        return Response(body, media_type=content_type)
+
     @app.post("/v1/{engine}")
     async def predict(engine: str, request: Request) -> JSONResponse:
         if engine not in service.slots:
             served = ", ".join(sorted(service.slots))
+            metrics.request(None, 404, reason="unknown_engine")
             return _error(404, "unknown_engine", f"unknown engine; this service runs {served}.")
         received = 0
 
@@ -449,7 +545,23 @@ def create_app(service: Service) -> Any:
         return response
 
     async def respond(engine: str, request: Request, chunks: AsyncIterator[bytes]) -> JSONResponse:
-        """Every outcome as an answer: 4xx for the caller's input, 503/500 for the service."""
+        """Every outcome as an answer (and one count): 4xx for the caller, 503/500 for us."""
+        t0 = time.perf_counter()
+        trace = monitoring.Trace()
+        response, reason = await outcome(engine, request, chunks, trace)
+        metrics.request(
+            engine,
+            response.status_code,
+            model=trace.model,
+            reason=reason,
+            seconds=time.perf_counter() - t0,
+            audio_seconds=trace.audio_seconds,
+        )
+        return response
+
+    async def outcome(
+        engine: str, request: Request, chunks: AsyncIterator[bytes], trace: monitoring.Trace
+    ) -> tuple[JSONResponse, str | None]:
         limits = service.limits
         try:
             request_limits.check_headers(request.headers)
@@ -460,20 +572,20 @@ def create_app(service: Service) -> Any:
                 limits.body_timeout_s,
             )
             header_id = request.headers.get("x-request-id")
-            return JSONResponse(await run_in_threadpool(service.answer, engine, raw, header_id))
+            answer = await run_in_threadpool(service.answer, engine, raw, header_id, trace)
+            return JSONResponse(answer), None
         except ClientError as exc:
-            return JSONResponse(exc.payload(), status_code=exc.status)
+            return JSONResponse(exc.payload(), status_code=exc.status), exc.reason
         except ClientDisconnect:
-            return _error(400, "client_disconnected", "the client left before the body arrived.")
+            reason = "client_disconnected"
+            return _error(400, reason, "the client left before the body arrived."), reason
         except NoModel as exc:
-            return _error(503, "no_model", sanitize(str(exc)).rstrip(".") + ".")
+            return _error(503, "no_model", sanitize(str(exc)).rstrip(".") + "."), "no_model"
         except Exception as exc:
             log.exception("%s: the model failed on a request", engine)
-            return _error(
-                500,
-                "model_error",
-                f"engine '{engine}' failed on this request ({type(exc).__name__}); it is logged.",
-            )
+            name = type(exc).__name__
+            detail = f"engine '{engine}' failed on this request ({name}); it is logged."
+            return _error(500, "model_error", detail), "model_error"
 
     return app
 
