@@ -26,7 +26,7 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from foundry import audio
+from foundry import audio, telephony
 
 log = logging.getLogger("foundry.deploy.serve")
 
@@ -164,11 +164,34 @@ def sanitize(message: str, max_chars: int = 300) -> str:
     return text if len(text) <= max_chars else text[: max_chars - 3] + "..."
 
 
-def check_headers(headers: Mapping[str, str]) -> None:
-    """Only uncompressed JSON: a compressed body would dodge the byte cap (zip bombs)."""
+# Content types of a raw audio body, as telephony platforms send them: (encoding, default rate).
+# None = a container (WAV, FLAC …) whose header says it all.
+AUDIO_TYPES: dict[str, tuple[str | None, int | None]] = {
+    "audio/wav": (None, None),
+    "audio/wave": (None, None),
+    "audio/x-wav": (None, None),
+    "audio/flac": (None, None),
+    "audio/basic": ("mulaw", 8000),  # RFC 2046: headerless 8-bit mu-law at 8 kHz
+    "audio/pcmu": ("mulaw", 8000),  # RFC 3551 names
+    "audio/pcma": ("alaw", 8000),
+    "audio/l16": ("l16", None),  # big-endian 16-bit; needs rate=
+    "application/octet-stream": (None, None),
+}
+
+
+def is_raw_audio(content_type: str | None) -> bool:
+    """A raw audio body rather than JSON (audio engines only)."""
+    return bool(content_type) and content_type.split(";", 1)[0].strip().lower() in AUDIO_TYPES
+
+
+def check_headers(headers: Mapping[str, str], audio_engine: bool = False) -> None:
+    """JSON, or raw audio for audio engines; never compressed (a zip bomb dodges the byte cap)."""
     ctype = headers.get("content-type")
-    if ctype is not None and "json" not in ctype.split(";", 1)[0].lower():
-        raise ClientError(415, "unsupported_media_type", "send the body as application/json.")
+    raw_ok = audio_engine and is_raw_audio(ctype)
+    if ctype is not None and not raw_ok and "json" not in ctype.split(";", 1)[0].lower():
+        what = "application/json, or raw audio (audio/wav, audio/basic, audio/pcmu, audio/pcma,"
+        what += " audio/l16, application/octet-stream)" if audio_engine else ""
+        raise ClientError(415, "unsupported_media_type", f"send the body as {what}.")
     encoding = (headers.get("content-encoding") or "identity").strip().lower()
     if encoding != "identity":
         raise ClientError(
@@ -295,14 +318,64 @@ def _bad_chars(value: str, allowed: str = "\t\n\r") -> str | None:
 
 
 def check_fields(engine: str, body: Mapping[str, Any], payload: str) -> None:
-    """The payload field and at most 'id': a misspelt field would otherwise be silently ignored."""
+    """The payload field and at most 'id' (audio: 'encoding', 'sample_rate' for headerless
+    telephone audio): a misspelt field would otherwise be silently ignored."""
     if body.get(payload) is None:
         shape = "<base64 WAV>" if payload == "audio" else "<non-empty string>"
         raise ClientError(400, "bad_field", f"{engine} expects JSON {{'{payload}': {shape}}}.")
-    if any(k not in (payload, "id") for k in body):
+    allowed = (payload, "id", "encoding", "sample_rate") if payload == "audio" else (payload, "id")
+    if any(k not in allowed for k in body):
         raise ClientError(
-            400, "bad_field", f"unexpected field in the body; send only '{payload}' and 'id'."
+            400, "bad_field", f"unexpected field in the body; send only {', '.join(allowed)}."
         )
+
+
+def audio_format(
+    content_type: str | None, encoding: Any = None, sample_rate: Any = None
+) -> tuple[str | None, int | None]:
+    """(encoding, sample rate) of telephone audio from the Content-Type and explicit fields."""
+    enc, rate = None, None
+    if content_type:
+        base, _, params = content_type.partition(";")
+        enc, rate = AUDIO_TYPES.get(base.strip().lower(), (None, None))
+        for part in params.split(";"):
+            key, _, value = part.partition("=")
+            if key.strip().lower() == "rate" and value.strip():
+                rate = _rate(value.strip())
+    if encoding not in (None, ""):
+        if not isinstance(encoding, str):
+            raise ClientError(400, "bad_field", "'encoding' must be a string, e.g. mulaw.")
+        enc = encoding
+    if sample_rate not in (None, ""):
+        rate = _rate(sample_rate)
+    return enc, rate
+
+
+def _rate(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ClientError(400, "bad_sample_rate", "'sample_rate' must be an integer in Hz.")
+    text = str(value).strip()
+    if not text.isdigit() or len(text) > 7:
+        raise ClientError(400, "bad_sample_rate", "'sample_rate' must be an integer in Hz.")
+    return int(text)
+
+
+def telephone_wav(
+    data: bytes, encoding: str | None, sample_rate: int | None, limits: Limits = DEFAULT_LIMITS
+) -> bytes:
+    """Telephone audio (WAV G.711/PCM at any rate, or headerless G.711/PCM with its encoding and
+    rate) -> canonical 16 kHz mono PCM16 WAV with the pipeline's checks, or a ClientError."""
+    if encoding is None or encoding.strip().lower() in ("wav", "container", ""):
+        return standard_wav(data, limits)
+    try:
+        x, sr = telephony.decode_telephony(
+            data, encoding, sample_rate, max_duration=limits.checks.max_duration
+        )
+    except telephony.TelephonyError as exc:
+        raise ClientError(400, exc.reason, sanitize(exc.detail)) from None
+    if sr > limits.max_sample_rate:
+        raise _reject("unsupported_sample_rate", f"{sr} Hz is above {limits.max_sample_rate} Hz")
+    return standard_wav(audio.encode_wav(audio.to_pcm16(x), sr), limits)
 
 
 def request_id(body_id: Any, header_id: str | None, limits: Limits = DEFAULT_LIMITS) -> str | None:

@@ -104,7 +104,9 @@ def parse_input(
     """
     if models.is_audio(engine):
         request_limits.check_fields(engine, body, "audio")
-        return {"audio": to_standard_wav(engine, request_limits.audio_bytes(engine, body), limits)}
+        data = request_limits.audio_bytes(engine, body)
+        enc, rate = request_limits.audio_format(None, body.get("encoding"), body.get("sample_rate"))
+        return {"audio": request_limits.telephone_wav(data, enc, rate, limits)}
     request_limits.check_fields(engine, body, "text")
     return {"text": request_limits.text_input(engine, body, limits)}
 
@@ -408,13 +410,28 @@ class Service:
         raw: bytes,
         header_id: str | None,
         trace: monitoring.Trace | None = None,
+        content_type: str | None = None,
+        query: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """One request body -> the answer; ClientError for the caller's mistakes (blocking)."""
+        """One request body -> the answer; ClientError for the caller's mistakes (blocking).
+
+        Audio engines also take a raw audio body (what telephony platforms post): a WAV with
+        mu-law/A-law/PCM at any rate, or headerless G.711/L16 with ``?encoding=&sample_rate=``
+        (or an audio/basic, audio/PCMU, audio/PCMA, audio/L16;rate= Content-Type).
+        """
         slot = self.slots[engine]
+        query = query or {}
         try:
-            body = request_limits.parse_json(raw, self.limits)
-            rid = request_limits.request_id(body.get("id"), header_id, self.limits)
-            item = parse_input(engine, body, self.limits)
+            if models.is_audio(engine) and request_limits.is_raw_audio(content_type):
+                enc, rate = request_limits.audio_format(
+                    content_type, query.get("encoding"), query.get("sample_rate")
+                )
+                rid = request_limits.request_id(query.get("id"), header_id, self.limits)
+                item = {"audio": request_limits.telephone_wav(raw, enc, rate, self.limits)}
+            else:
+                body = request_limits.parse_json(raw, self.limits)
+                rid = request_limits.request_id(body.get("id"), header_id, self.limits)
+                item = parse_input(engine, body, self.limits)
             if trace is not None and "audio" in item:
                 trace.audio_seconds = monitoring.wav_seconds(item["audio"])
         except ClientError:
@@ -564,7 +581,7 @@ def create_app(service: Service) -> Any:
     ) -> tuple[JSONResponse, str | None]:
         limits = service.limits
         try:
-            request_limits.check_headers(request.headers)
+            request_limits.check_headers(request.headers, models.is_audio(engine))
             raw = await request_limits.read_body(
                 chunks,
                 request.headers.get("content-length"),
@@ -572,7 +589,15 @@ def create_app(service: Service) -> Any:
                 limits.body_timeout_s,
             )
             header_id = request.headers.get("x-request-id")
-            answer = await run_in_threadpool(service.answer, engine, raw, header_id, trace)
+            answer = await run_in_threadpool(
+                service.answer,
+                engine,
+                raw,
+                header_id,
+                trace,
+                request.headers.get("content-type"),
+                dict(request.query_params),
+            )
             return JSONResponse(answer), None
         except ClientError as exc:
             return JSONResponse(exc.payload(), status_code=exc.status), exc.reason
