@@ -106,10 +106,34 @@ def test_linear_pcm_at_8k_is_resampled_to_the_model_rate(service):
 @pytest.mark.parametrize(
     "path,body,ctype,status,reason",
     [
-        ("/v1/stt?encoding=pcm_s16le&sample_rate=8000", b"\x01\x02\x03", "application/octet-stream", 400, "odd_length"),  # noqa: E501
-        ("/v1/stt?encoding=opus&sample_rate=8000", b"\x00" * 800, "application/octet-stream", 400, "unsupported_encoding"),  # noqa: E501
-        ("/v1/stt?encoding=mulaw", b"\xff" * 800, "application/octet-stream", 400, "bad_sample_rate"),  # noqa: E501
-        ("/v1/stt?encoding=mulaw&sample_rate=eight", b"\xff" * 800, "application/octet-stream", 400, "bad_sample_rate"),  # noqa: E501
+        (
+            "/v1/stt?encoding=pcm_s16le&sample_rate=8000",
+            b"\x01\x02\x03",
+            "application/octet-stream",
+            400,
+            "odd_length",
+        ),
+        (
+            "/v1/stt?encoding=opus&sample_rate=8000",
+            b"\x00" * 800,
+            "application/octet-stream",
+            400,
+            "unsupported_encoding",
+        ),
+        (
+            "/v1/stt?encoding=mulaw",
+            b"\xff" * 800,
+            "application/octet-stream",
+            400,
+            "bad_sample_rate",
+        ),
+        (
+            "/v1/stt?encoding=mulaw&sample_rate=eight",
+            b"\xff" * 800,
+            "application/octet-stream",
+            400,
+            "bad_sample_rate",
+        ),
         ("/v1/stt", b"", "audio/basic", 400, "empty_audio"),
         ("/v1/stt", b"\xff" * 800, "audio/basic", 400, "silence"),  # 0.1 s of mu-law zero
         ("/v1/intent", b"\xff" * 800, "audio/basic", 415, "unsupported_media_type"),
