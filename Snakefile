@@ -27,6 +27,7 @@ include: "rules/report.smk"
 localrules:
     all,
     gold,
+    card,
     validate,
     ingest,
     merge_silver,

@@ -60,6 +60,8 @@ def run_foundry(corpus: Path, out: Path, workers: int, n_shards: int) -> dict:
                 }
             },
             "audio": {"max_duration": 20.0},
+            # the peers do no speech detection: its cost is measured apart (bench/vad_cost.py)
+            "quality": {"vad": {"enabled": False}},
         }
     )
     # raw/<ds>: the ingest step's result, built here by linking (ingest is not what is measured).

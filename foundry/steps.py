@@ -51,6 +51,7 @@ def standardize(cfg: dict[str, Any], ds: str) -> dict[str, Any]:
     out = {"datasets": {ds: _data_spec(cfg, ds)}, "text": cfg["text"]}
     if any(engines.get(e).is_audio for e in cfg["datasets"][ds]["engines"]):
         out["audio"] = cfg["audio"]
+        out["quality"] = cfg["quality"]
     return out
 
 
@@ -98,8 +99,12 @@ def _model_spec(cfg: dict[str, Any], engine: str) -> dict[str, Any]:
 
 
 def base_model(cfg: dict[str, Any], engine: str) -> dict[str, Any]:
-    """What a base model depends on: its spec (tiny or pinned Hub repo), arch and seed."""
-    return _model_spec(cfg, engine)
+    """What a base model depends on: its spec (tiny or pinned Hub repo), arch and seed; not the
+    hyperparameters (an epochs edit retrains, it does not rebuild the base)."""
+    full = _model_spec(cfg, engine)
+    spec = full["engines"][engine]
+    full["engines"][engine] = {k: spec[k] for k in ("base", "arch", "seed") if k in spec}
+    return full
 
 
 def train(cfg: dict[str, Any], engine: str) -> dict[str, Any]:

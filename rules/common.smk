@@ -74,7 +74,7 @@ def engine_silver(wildcards):
     """Silver files of the datasets feeding one engine (audio engines also read shards)."""
     out = []
     for ds in VIEW.engine_datasets(wildcards.engine):
-        out.append(paths.silver_manifest(ds))
+        out += [paths.silver_manifest(ds), paths.silver_rejects(ds)]
         if wildcards.engine in paths.AUDIO_ENGINES:
             out += [paths.shard_tar(ds, k) for k in VIEW.shard_ids(ds)]
     return out

@@ -104,6 +104,7 @@ def test_refresh_then_build_moves_only_the_updated_dataset(hub_server, tmp_path)
     jobs = planned_jobs(project, "gold", env=env)
     assert jobs == [
         ("allocate", "engine=intent"),
+        ("card", "engine=intent"),
         ("gold", ""),
         ("ingest", "ds=a"),
         ("merge_silver", "ds=a"),

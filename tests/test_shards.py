@@ -1,5 +1,6 @@
 """Phase 2 without Snakemake: plan, shard, merge; every item kept or rejected with a reason."""
 
+import dataclasses
 import io
 import json
 import tarfile
@@ -7,6 +8,7 @@ import tarfile
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+import soundfile as sf
 from factory import SENTENCES, encode, tone, write_dataset
 
 from foundry import config, paths
@@ -30,6 +32,8 @@ def settings(tmp_path, rows, columns, engines, n_shards=2, **audio):
             },
             "audio": audio,
             "dialect_map": {"Travancore": ["Kollam"]},
+            # test tones are not speech: the VAD gate has its own tests (test_quality.py)
+            "quality": {"vad": {"enabled": False}},
         }
     )
     import os
@@ -192,3 +196,55 @@ def test_unsafe_tar_member_rejected(tmp_path):
     with pytest.raises(ValueError, match="unsafe tar member"):
         shards.read_shard(bad)
     assert not (tmp_path.parent / "escape.wav").exists()
+
+
+def test_quality_gates_in_the_shard_job(tmp_path):
+    """Real speech passes, noise is no_speech, a transcript that cannot fit its clip is
+    speaking_rate, 8 kHz audio is flagged narrowband, silence padding is trimmed."""
+    import subprocess
+
+    def espeak(text: str) -> tuple[np.ndarray, int]:
+        out = subprocess.run(
+            ["espeak-ng", "-v", "ml", "--stdout", text], capture_output=True, check=True
+        ).stdout
+        x, sr = sf.read(io.BytesIO(out), dtype="float32")
+        return x, sr
+
+    rows = []
+    for i, sent in enumerate(SENTENCES[:6]):
+        x, sr = espeak(sent)
+        if i == 1:  # half a second of silence on both sides: trimmed to speech + padding
+            pad = np.zeros(sr // 2, np.float32)
+            x = np.concatenate([pad, x, pad])
+        if i == 2:  # a phone call: 8 kHz
+            import soxr
+
+            x, sr = soxr.resample(x, sr, 8000).astype(np.float32), 8000
+        rows.append({"audio": wav(x, sr), "text": sent})
+    noise = (0.2 * np.random.default_rng(1).standard_normal(32000)).astype(np.float32)
+    rows.append({"audio": wav(noise, 16000), "text": SENTENCES[6]})
+    x, sr = espeak("നന്ദി")  # one short word ...
+    long_text = " ".join(SENTENCES)  # ... carrying the transcript of a long recording
+    rows.append({"audio": wav(x, sr), "text": long_text})
+    s = settings(tmp_path, rows, {"audio": "audio", "text": "text"}, ["stt"], n_shards=1)
+    q = config.validate(
+        {
+            "datasets": {
+                "x": {
+                    "path": str(tmp_path),
+                    "columns": {"text": "t"},
+                    "engines": ["text"],
+                    "license": "c",
+                }
+            }
+        }
+    )["quality"]
+    s = dataclasses.replace(s, quality=q)  # the default gates, VAD on
+    kept, rej = run_all(tmp_path, s)
+    reasons = {r["source_row"]: r["reason"] for r in rej.values()}
+    assert reasons == {6: "no_speech", 7: "speaking_rate"}
+    assert "graphemes/s outside" in next(r["detail"] for r in rej.values() if r["source_row"] == 7)
+    by_row = {r["source_row"]: r for r in kept}
+    assert [by_row[i]["narrowband"] for i in range(6)] == [False, False, True, False, False, False]
+    assert by_row[1]["untrimmed_duration"] - by_row[1]["duration"] > 0.5  # ~1 s of pad cut
+    assert all(r["speech_ratio"] > 0.5 and r["graphemes_per_second"] > 1 for r in kept)

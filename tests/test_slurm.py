@@ -30,7 +30,7 @@ SYSTEM_CONF = Path("/etc/slurm/slurm.conf")
 RUN_TIMEOUT_S = 600
 
 # What the profile must send to SLURM for this project (job comment -> count); everything else
-# (ingest, merge_silver, gold, all) is a localrule and must not appear in the queue.
+# (ingest, merge_silver, card, gold, all) is a localrule and must not appear in the queue.
 EXPECTED_REMOTE = {
     "rule_plan_wildcards_sp": 1,
     "rule_plan_wildcards_it": 1,

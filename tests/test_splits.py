@@ -9,7 +9,7 @@ import pytest
 from foundry import config, paths
 from foundry.atomic import write_parquet
 from foundry.gold import splits
-from foundry.silver.shards import MANIFEST_SCHEMA
+from foundry.silver.shards import MANIFEST_SCHEMA, REJECT_SCHEMA
 
 
 def row(i, text, speaker="", label="", ds="ds"):
@@ -62,6 +62,7 @@ def write_silver(tmp_path, rows):
     write_parquet(
         tmp_path / paths.silver_manifest("ds"), pa.Table.from_pylist(rows, MANIFEST_SCHEMA)
     )
+    write_parquet(tmp_path / paths.silver_rejects("ds"), REJECT_SCHEMA.empty_table())
 
 
 RATIOS = {"train": 0.6, "dev": 0.2, "test": 0.2}

@@ -118,6 +118,7 @@ def test_changing_one_dataset_reruns_only_it_and_its_engine(demo, tmp_path):
         "standardize": 1,
         "merge_silver": 1,
         "allocate": 1,
+        "card": 1,
         "gold": 1,
     }, jobs
     run = snakemake(proj, "-n", "--cores", "1", "gold/")

@@ -71,6 +71,15 @@ def published_splits(
     return pinned, allowed
 
 
+def _silver_rejects(root: Path, datasets: list[str]) -> dict[str, dict[str, int]]:
+    """Dataset -> reject reason -> items: why the rest of each source is not here."""
+    out = {}
+    for ds in datasets:
+        reasons = pq.read_table(root / paths.silver_rejects(ds), columns=["reason"])
+        out[ds] = dict(sorted(Counter(reasons.column("reason").to_pylist()).items()))
+    return out
+
+
 def _upstream_counts(split_rows: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, int]]:
     """Our split -> upstream split -> items (shows published test sets stayed in test)."""
     out = {}
@@ -316,6 +325,10 @@ def allocate(cfg: dict[str, Any], engine: str, root: str | Path = ".") -> dict[s
     if engine == "dialect":
         stats["no_dialect_region"] = dict(sorted(no_region.items()))
     stats["upstream_splits"] = _upstream_counts(split_rows)
+    stats["silver_rejects"] = _silver_rejects(root, datasets)
+    if audio:
+        for s in paths.SPLITS:
+            stats[s]["narrowband"] = sum(bool(r.get("narrowband")) for r in split_rows[s])
     write_json(root / paths.split_labels(engine), labels)
     write_json(root / paths.split_stats(engine), stats)
     return stats

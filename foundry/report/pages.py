@@ -137,7 +137,7 @@ def dataset_rows(cfg: Mapping[str, Any], root: str | Path = ".") -> list[dict[st
     for ds in sorted(cfg["datasets"]):
         spec = cfg["datasets"][ds]
         manifest = _read_json(root / paths.raw_manifest(ds))
-        kept = pq.read_table(root / paths.silver_manifest(ds), columns=["duration"])
+        kept = pq.read_table(root / paths.silver_manifest(ds))
         rejects = pq.read_table(root / paths.silver_rejects(ds), columns=["reason"])
         reasons = Counter(rejects.column("reason").to_pylist())
         seconds = sum(kept.column("duration").to_pylist())
@@ -153,10 +153,18 @@ def dataset_rows(cfg: Mapping[str, Any], root: str | Path = ".") -> list[dict[st
                 "kept": kept.num_rows,
                 "rejected": rejects.num_rows,
                 "hours": round(seconds / 3600, 4),
+                "narrowband": _count_true(kept, "narrowband"),
                 "rejects_by_reason": dict(sorted(reasons.items())),
             }
         )
     return rows
+
+
+def _count_true(table: Any, column: str) -> int:
+    """Items flagged in a boolean manifest column (0 for manifests from before the column)."""
+    if column not in table.column_names:
+        return 0
+    return sum(bool(v) for v in table.column(column).to_pylist())
 
 
 def short_revision(rev: str | None, keep: int = 12) -> str:
@@ -178,6 +186,7 @@ def datasets_html(rows: Sequence[Mapping[str, Any]]) -> str:
             "items",
             "kept",
             "hours",
+            "narrow-band",
             "rejected",
             "rejects by reason",
         ],
@@ -195,12 +204,13 @@ def datasets_html(rows: Sequence[Mapping[str, Any]]) -> str:
                 r["items"],
                 r["kept"],
                 f"{r['hours']:.4f}",
+                r["narrowband"],
                 r["rejected"],
                 ", ".join(f"{k}: {v}" for k, v in r["rejects_by_reason"].items()) or "–",
             )
             for r in rows
         ],
-        numeric=frozenset({5, 6, 7, 8}),
+        numeric=frozenset({5, 6, 7, 8, 9}),
     )
     total = (
         f"{sum(r['items'] for r in rows)} items in, {sum(r['kept'] for r in rows)} kept "

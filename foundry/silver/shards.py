@@ -14,7 +14,7 @@ import logging
 import tarfile
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -26,6 +26,7 @@ from foundry.atomic import atomic_write, write_parquet
 from foundry.config import needed_columns
 from foundry.errors import UserError
 from foundry.ingest.sources import DatasetError, iter_items, read_manifest
+from foundry.silver import quality
 
 log = logging.getLogger("foundry.silver.shards")
 PROGRESS_EVERY = 200  # items between progress lines in a shard's log
@@ -62,6 +63,12 @@ MANIFEST_SCHEMA = pa.schema(
         ("source_split", pa.string()),
         ("dialect", pa.string()),
         ("metadata", pa.string()),
+        ("speech_seconds", pa.float64()),
+        ("speech_ratio", pa.float64()),
+        ("untrimmed_duration", pa.float64()),
+        ("graphemes_per_second", pa.float64()),
+        ("bandwidth_hz", pa.float64()),
+        ("narrowband", pa.bool_()),
     ]
 )
 REJECT_SCHEMA = pa.schema(
@@ -93,6 +100,7 @@ class Settings:
     filter: tuple[tuple[str, tuple[str, ...]], ...] = ()
     label_map: tuple[tuple[str, str | None], ...] = ()
     metadata: tuple[str, ...] = ()
+    quality: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_config(cls, cfg: dict[str, Any], ds: str) -> Settings:
@@ -107,6 +115,7 @@ class Settings:
             filter=tuple(flt),
             label_map=tuple(sorted((spec.get("label_map") or {}).items())),
             metadata=tuple(spec.get("metadata") or ()),
+            quality=dict(cfg.get("quality") or {}),
             dataset=ds,
             columns=dict(spec["columns"]),
             engines=tuple(spec["engines"]),
@@ -253,6 +262,100 @@ def _reject(settings: Settings, it: Any, reason: str, detail: str) -> dict[str, 
     }
 
 
+NO_AUDIO_QUALITY = {
+    "speech_seconds": 0.0,
+    "speech_ratio": 0.0,
+    "untrimmed_duration": 0.0,
+    "graphemes_per_second": 0.0,
+    "bandwidth_hz": 0.0,
+    "narrowband": False,
+}
+
+
+class Gates:
+    """The speech quality gates of one shard job (config ``quality``; docs/quality.md)."""
+
+    def __init__(self, q: dict[str, Any]) -> None:
+        vad = q.get("vad") or {}
+        self.vad = vad if vad.get("enabled", False) else None
+        self.detector = None
+        if self.vad:
+            self.detector = quality.SpeechDetector(
+                threshold=vad["threshold"],
+                min_speech_ms=vad["min_speech_ms"],
+                min_silence_ms=vad["min_silence_ms"],
+                speech_pad_ms=vad["speech_pad_ms"],
+                rate_hz=vad["rate_hz"],
+            )
+        rate = q.get("speaking_rate") or {}
+        self.rate = rate if rate.get("enabled", False) else None
+        self.band = q.get("bandwidth") or {}
+
+    def measure(self, std: audio.StandardAudio, text_: str) -> tuple[Any, dict[str, Any]]:
+        """(the PCM to keep, manifest fields), or QualityReject: speech, trim, rate, bandwidth."""
+        import numpy as np
+
+        pcm = std.pcm16
+        x = pcm.astype(np.float32) / 32768.0
+        sr = audio.TARGET_SR
+        band = quality.effective_bandwidth_hz(x, sr, self.band.get("floor_db", 50.0))
+        narrow = quality.is_narrowband(
+            x,
+            sr,
+            std.source_sample_rate,
+            self.band.get("narrowband_hz", quality.NARROWBAND_HZ),
+            self.band.get("floor_db", quality.BANDWIDTH_FLOOR_DB),
+        )
+        speech, ratio = std.duration, 1.0
+        if self.detector is not None:
+            st = self.detector.stats(x, sr, self.vad["pad_ms"])
+            quality.check_speech(st, self.vad["min_speech_seconds"], self.vad["min_speech_ratio"])
+            speech, ratio = st.speech_seconds, st.speech_ratio
+            if self.vad["trim"]:
+                pcm = pcm[int(round(st.trim_start * sr)) : int(round(st.trim_end * sr))]
+        gps = 0.0
+        if text_:
+            gps = quality.graphemes_per_second(text_, speech)
+            if self.rate is not None:
+                bounds = (self.rate["min"], self.rate["max"])
+                quality.check_speaking_rate(gps, bounds, "absolute bounds")
+        return pcm, {
+            "speech_seconds": round(speech, 3),
+            "speech_ratio": round(ratio, 4),
+            "untrimmed_duration": round(std.duration, 6),
+            "graphemes_per_second": round(gps, 4),
+            "bandwidth_hz": round(band, 1),
+            "narrowband": bool(narrow),
+        }
+
+    def rate_outliers(self, kept: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """Items whose speaking rate is outside the shard's robust bounds: id -> reject row."""
+        if self.rate is None:
+            return {}
+        rates = [r["graphemes_per_second"] for r in kept if r["graphemes_per_second"] > 0]
+        lo, hi = quality.rate_bounds(
+            rates,
+            self.rate["robust_k"],
+            min_rate=self.rate["min"],
+            max_rate=self.rate["max"],
+            min_items=self.rate["min_items"],
+        )
+        out = {}
+        for r in kept:
+            g = r["graphemes_per_second"]
+            if g > 0 and not lo <= g <= hi:
+                out[r["id"]] = {
+                    "id": r["id"],
+                    "dataset": r["dataset"],
+                    "reason": "speaking_rate",
+                    "detail": f"{g:.1f} graphemes/s outside [{lo:.1f}, {hi:.1f}] (robust bounds "
+                    f"of {len(rates)} items in its shard; config quality.speaking_rate)",
+                    "source_file": r["source_file"],
+                    "source_row": r["source_row"],
+                }
+        return out
+
+
 def standardize_shard(settings: Settings, shard: int, root: str | Path = ".") -> dict[str, int]:
     """Write shard tar + kept/rejected parts for one shard; returns counts for the log."""
     root = Path(root)
@@ -271,6 +374,7 @@ def standardize_shard(settings: Settings, shard: int, root: str | Path = ".") ->
     members: list[tuple[str, bytes | _Spooled, bytes]] = []
     # WAVs wait in a temp file (not in memory) until the tar is written in id order.
     spool = tempfile.TemporaryFile(prefix="foundry-shard-")
+    gates = Gates(settings.quality)
     has_audio = settings.needs("audio")
     for n, it in enumerate(
         iter_items(
@@ -322,6 +426,8 @@ def standardize_shard(settings: Settings, shard: int, root: str | Path = ".") ->
             rejected.append(_reject(settings, it, "missing_label", f"column '{col}' is empty"))
             continue
         std = None
+        pcm = None
+        measured = dict(NO_AUDIO_QUALITY)
         if has_audio:
             if it.audio is None:
                 col = settings.columns["audio"]
@@ -329,21 +435,22 @@ def standardize_shard(settings: Settings, shard: int, root: str | Path = ".") ->
                 continue
             try:
                 std = audio.standardize(it.audio, settings.checks)
-            except audio.AudioReject as exc:
+                pcm, measured = gates.measure(std, norm if settings.needs("text") else "")
+            except (audio.AudioReject, quality.QualityReject) as exc:
                 rejected.append(_reject(settings, it, exc.reason, exc.detail))
                 continue
         row = {
             "id": it.id,
             "dataset": ds,
             "shard": paths.shard_name(shard),
-            "duration": round(std.duration, 6) if std else 0.0,
+            "duration": round(pcm.size / audio.TARGET_SR, 6) if std else 0.0,
             "sample_rate": std.sample_rate if std else 0,
             "text": norm,
             "raw_text": raw_text,
             "speaker": (it.speaker or "").strip(),
             "label": (label or "").strip(),
             "translation": text.normalize(it.translation or "") if it.translation else "",
-            "audio_sha256": audio.audio_sha256(std.pcm16) if std else "",
+            "audio_sha256": audio.audio_sha256(pcm) if std else "",
             "source_file": it.source_file,
             "source_row": it.source_row,
             "source_revision": revision,
@@ -355,16 +462,22 @@ def standardize_shard(settings: Settings, shard: int, root: str | Path = ".") ->
             "metadata": json.dumps(
                 {k: it.fields.get(k) for k in settings.metadata}, ensure_ascii=False, sort_keys=True
             ),
+            **measured,
         }
         kept.append(row)
         meta = json.dumps(row, sort_keys=True, ensure_ascii=False).encode("utf-8")
         wav: bytes | _Spooled = b""
         if std:
-            data = audio.encode_wav(std.pcm16)
+            data = audio.encode_wav(pcm)
             wav = _Spooled(spool, spool.tell(), len(data))
             spool.write(data)
             del data
         members.append((it.id, wav, meta))
+    outliers = gates.rate_outliers(kept)
+    if outliers:  # transcripts that cannot match their speech: another clip's, or truncated
+        rejected += [outliers[r["id"]] for r in kept if r["id"] in outliers]
+        kept = [r for r in kept if r["id"] not in outliers]
+        members = [m for m in members if m[0] not in outliers]
     with spool:
         _write_tar(root / paths.shard_tar(ds, shard), members)
     kept.sort(key=lambda r: r["id"])
