@@ -45,17 +45,26 @@ def _refresh(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from foundry import config
     from foundry.deploy import serve
+    from foundry.deploy.batching import BatchSettings
     from foundry.deploy.limits import Limits
 
-    limits = None
+    limits = batch = None
     if args.config:
         try:
-            limits = Limits.from_config(config.load(args.config))
+            cfg = config.load(args.config)
         except config.ConfigError as exc:
             print(f"ERROR [serve] {exc}", file=sys.stderr)
             return 1
+        limits, batch = Limits.from_config(cfg), BatchSettings.from_config(cfg)
     serve.serve(
-        args.root, args.host, args.port, args.engines or None, args.base_dir, args.poll, limits
+        args.root,
+        args.host,
+        args.port,
+        args.engines or None,
+        args.base_dir,
+        args.poll,
+        limits,
+        batch,
     )
     return 0
 

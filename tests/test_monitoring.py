@@ -34,7 +34,8 @@ Samples = dict[str, dict[tuple[tuple[str, str], ...], float]]
 
 
 class CallCounter:
-    """Counts every predict() of every loaded fake model (the models a scrape must not touch)."""
+    """Counts the items every loaded fake model predicts (the models a scrape must not touch);
+    with micro-batching one call may answer several requests, so items, not calls, are counted."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -50,7 +51,7 @@ class CallCounter:
 
             def predict(self, inputs: list[dict]) -> list[str]:
                 with counter.lock:
-                    counter.calls += 1
+                    counter.calls += len(inputs)
                 return inner.predict(inputs)
 
         return Counted()
@@ -414,7 +415,7 @@ def test_scrapes_stay_answerable_under_load_and_cost_no_model_call(
     assert by(final, "foundry_requests_total", "engine", "model", "status") == {
         ("intent", champ.id, "2xx"): total
     }
-    assert calls_after_traffic == total  # one model call per request, none per scrape
+    assert calls_after_traffic == total  # one model answer per request, none per scrape
 
 
 def test_load_errors_and_current_models(tmp_path: Path, calls: CallCounter) -> None:

@@ -185,6 +185,13 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=reg,
         )
+        self.batch_size = Histogram(
+            "foundry_batch_size",
+            "Requests answered by one production model call (micro-batching).",
+            ("engine", "model"),
+            buckets=(1, 2, 3, 4, 6, 8, 12, 16, 32),
+            registry=reg,
+        )
         self.audio = Counter(
             "foundry_audio_seconds",
             "Seconds of (standardized) audio in 2xx answers.",
@@ -279,6 +286,10 @@ class Metrics:
         self.inference.labels(self.engine_label(engine), self.model_label(model), role).observe(
             seconds
         )
+
+    def batch(self, engine: str, model: str, size: int) -> None:
+        """One batched production call of ``size`` requests."""
+        self.batch_size.labels(self.engine_label(engine), self.model_label(model)).observe(size)
 
     # --- the shadow (request path for mirrored/dropped, shadow thread for the rest) ---------
     def shadow_mirrored(self, engine: str, model: str) -> None:

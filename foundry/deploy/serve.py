@@ -45,6 +45,7 @@ from starlette.requests import ClientDisconnect
 from foundry import paths
 from foundry.deploy import limits as request_limits
 from foundry.deploy import models, monitoring, registry
+from foundry.deploy.batching import Batcher, BatchSettings
 from foundry.deploy.limits import DEFAULT_LIMITS, ClientError, Limits, sanitize
 
 log = logging.getLogger("foundry.deploy.serve")
@@ -67,10 +68,20 @@ class Loaded:
     sha256: str
     predictor: Any
     lock: threading.Lock = field(default_factory=threading.Lock)
+    batcher: Batcher | None = None
+
+    def predict_many(self, items: list[dict]) -> list[str]:
+        with self.lock:
+            return [str(x) for x in self.predictor.predict(items)]
 
     def predict(self, item: dict) -> str:
-        with self.lock:
-            return str(self.predictor.predict([item])[0])
+        if self.batcher is not None:  # gathered with concurrent requests (deploy/batching.py)
+            return self.batcher.submit(item)
+        return self.predict_many([item])[0]
+
+    def close(self) -> None:
+        if self.batcher is not None:
+            self.batcher.close()
 
     @property
     def ident(self) -> dict[str, str]:
@@ -130,8 +141,10 @@ class EngineSlot:
         base_dir: str | None,
         queue_size: int = 256,
         metrics: monitoring.Metrics | None = None,
+        batch: BatchSettings | None = None,
     ):
         self.root, self.engine, self.base_dir = root, engine, base_dir
+        self.batch = batch or BatchSettings()
         self.metrics = metrics or monitoring.Metrics([engine])
         self.champion: Loaded | None = None
         self.shadow: Shadow | None = None
@@ -144,12 +157,20 @@ class EngineSlot:
         self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"shadow-{engine}")
 
     # --- model (re)loading, on the watcher thread ---------------------------------------
-    def _load(self, record: dict[str, Any]) -> Loaded:
+    def _load(self, record: dict[str, Any], batched: bool = False) -> Loaded:
         cand = registry.load_candidate(self.root, self.engine, record["candidate"])
         registry.verify(self.root, cand)
         base = registry.base_path(self.root, cand) or self.base_dir
         pred = models.load(self.engine, self.root / cand.adapter, base)
-        return Loaded(cand.id, cand.sha256, pred)
+        loaded = Loaded(cand.id, cand.sha256, pred)
+        if batched and self.batch.max_size > 1:
+            loaded.batcher = Batcher(
+                loaded.predict_many,
+                self.batch,
+                f"batch-{self.engine}",
+                lambda n: self.metrics.batch(self.engine, cand.id, n),
+            )
+        return loaded
 
     def refresh(self) -> None:
         """Pick up changed production.json / shadow.json; on failure keep serving the old one."""
@@ -161,8 +182,10 @@ class EngineSlot:
                 record = json.loads(sig)
                 old = self.champion
                 if old is None or old.sha256 != record["sha256"]:
-                    new = self._load(record)
+                    new = self._load(record, batched=True)
                     self.champion = new  # the atomic swap
+                    if old is not None:
+                        old.close()  # its batch thread ends; late requests run alone
                     log.info("%s: now serving %s", self.engine, new.candidate)
                     if old is not None:  # the first load is not a swap
                         self.metrics.swap(self.engine, record.get("event"))
@@ -353,6 +376,8 @@ class EngineSlot:
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=False)
+        if self.champion is not None:
+            self.champion.close()
 
 
 class Service:
@@ -366,11 +391,14 @@ class Service:
         poll_s: float = 0.5,
         queue_size: int = 256,
         limits: Limits | None = None,
+        batch: BatchSettings | None = None,
     ):
         self.root = Path(root)
         self.metrics = monitoring.Metrics(engines, self._serving)
+        self.batch = batch or BatchSettings()
         self.slots = {
-            e: EngineSlot(self.root, e, base_dir, queue_size, self.metrics) for e in engines
+            e: EngineSlot(self.root, e, base_dir, queue_size, self.metrics, self.batch)
+            for e in engines
         }
         self.poll_s = poll_s
         self.limits = limits or DEFAULT_LIMITS
@@ -667,11 +695,19 @@ def serve(
     base_dir: str | None = None,
     poll_s: float = 1.0,
     limits: Limits | None = None,
+    batch: BatchSettings | None = None,
 ) -> None:
     """Run the service in the foreground until interrupted (``foundry serve``)."""
     import uvicorn
 
-    service = Service(root, engines or list(paths.DEPLOY_ENGINES), base_dir, poll_s, limits=limits)
+    service = Service(
+        root,
+        engines or list(paths.DEPLOY_ENGINES),
+        base_dir,
+        poll_s,
+        limits=limits,
+        batch=batch,
+    )
     service.start()
     try:
         uvicorn.run(create_app(service), host=host, port=port, log_level="info")
