@@ -605,3 +605,16 @@ def highband_ratio(x: np.ndarray, sr: int, split_hz: float = NARROWBAND_SPLIT_HZ
 def is_narrowband(x: np.ndarray, sr: int, threshold: float = NARROWBAND_THRESHOLD) -> bool:
     """True for audio that looks like it came through a telephone (little or no energy > 4 kHz)."""
     return highband_ratio(x, sr) < threshold
+
+
+def channel_wav(wav: bytes, item_id: str, settings: ChannelSettings) -> bytes:
+    """One stored 16 kHz mono PCM16 WAV through the telephone channel, as the same kind of WAV.
+
+    What the evaluators feed a model to score it on the call it will hear (deterministic per
+    item id and seed, so a candidate and its champion hear exactly the same degraded audio).
+    """
+    from foundry import audio
+
+    pcm, sr = audio.read_wav(wav)
+    x = pcm.astype(np.float32) / 32768.0
+    return audio.encode_wav(audio.to_pcm16(settings.apply(x, item_id, sr)), sr)

@@ -31,6 +31,10 @@ DEFAULTS: dict[str, Any] = {
     "replay_split": "dev",
     "test_split": "test",
     "batch_size": 16,
+    # which test audio the gate judges stt/dialect on: "telephone" (the call the IVR hears:
+    # the test split through the telephone channel) or "clean"; text engines are always clean
+    "gate_channel": "telephone",
+    "channel": {"probability": 1.0, "codec": "mulaw", "snr_db": None, "seed": 1234},
     # share of test items the registered copy may answer unlike training did (integrity check)
     "max_prediction_mismatch": 0.02,
     "thresholds": {
@@ -69,6 +73,8 @@ def settings(cfg: dict[str, Any], engine: str) -> dict[str, Any]:
     merged = _merge(merged, per_engine.get(engine, {}))
     kind = engines.get(engine).gate or "classifier"
     merged["kind"] = kind
+    if not engines.get(engine).is_audio:
+        merged["gate_channel"] = "clean"
     merged["gate"] = dict(merged["thresholds"].get(kind, {}))
     merged["traffic_percentage"] = float(cfg.get("traffic_percentage", 10))
     if merged["bootstrap"].get("seed") is None:

@@ -13,7 +13,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from foundry import atomic, paths
+from foundry import atomic, paths, telephony
 from foundry.deploy import gate, models, registry, shadow
 from foundry.deploy.serve import Running, Service
 
@@ -107,13 +107,29 @@ def deploy_engine(
             reasons = [f"{engine}: candidate {cand.id} {problem}"]
             checks = {"integrity": False}
             return _finish(root, engine, cand, "rollback", reasons, checks, before, extra)
+    champ_pred = None
     champ_hyps = None
     if champion is not None:
         champ_pred = models.load(
             engine, root / champion.adapter, registry.base_path(root, champion)
         )
         champ_hyps = models.predict_all(champ_pred, inputs, bs)
-    validation = gate.evaluate(engine, refs, cand_hyps, champ_hyps, opts, labels)
+    clean = gate.evaluate(engine, refs, cand_hyps, champ_hyps, opts, labels)
+    validation = clean
+    if opts["gate_channel"] == "telephone":
+        # judged on the call the IVR hears: both models on the same degraded test audio
+        channel = telephony.ChannelSettings.from_config(opts["channel"], "deploy.channel")
+        phone = [
+            {"audio": telephony.channel_wav(x["audio"], i, channel)}
+            for i, x in zip(ids, inputs, strict=True)
+        ]
+        cand_phone = models.predict_all(cand_pred, phone, bs)
+        champ_phone = models.predict_all(champ_pred, phone, bs) if champ_pred else None
+        validation = gate.evaluate(engine, refs, cand_phone, champ_phone, opts, labels)
+        validation["clean"] = {
+            k: clean[k] for k in ("candidate_metrics", "champion_metrics", "difference", "passed")
+        }
+    validation["channel"] = opts["gate_channel"]
     validation.update({"candidate": cand.id, "champion": champion.id if champion else None})
     atomic.write_json(_cdir(root, engine, cand.id) / "validation.json", validation)
     checks: dict[str, Any] = {"integrity": True, "offline_gate": validation["passed"]}
