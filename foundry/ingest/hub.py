@@ -429,7 +429,7 @@ def ingest_hub(
     with atomic_dir(target) as tmp:
         for f in files:
             (tmp / f).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(snap / f, tmp / f)
+            _link_or_copy(snap / f, tmp / f)
     return {
         "dataset": ds,
         "source": {"type": "hub", "repo": repo, "via": via},
@@ -439,6 +439,15 @@ def ingest_hub(
         "files": _describe(target, files),
         "tools": tool_versions(),
     }
+
+
+def _link_or_copy(cached: Path, dest: Path) -> None:
+    """raw/ shares the Hugging Face cache's (immutable, content-addressed) blob by a hard link
+    where both live on one filesystem, so a 70 GB dataset does not need 140 GB; else a copy."""
+    try:
+        os.link(cached.resolve(), dest)
+    except OSError:
+        shutil.copyfile(cached, dest)
 
 
 def _evict(p: Path) -> None:
