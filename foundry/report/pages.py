@@ -358,6 +358,8 @@ def comparison_rows(
             ("adapted (training test)", "adapted"),
         ):
             row[name] = (m.get(src) or {}).get(key)
+        # the same test split through the telephone channel (audio engines), side by side
+        row["adapted (telephone)"] = ((m.get("telephone") or {}).get("adapted") or {}).get(key)
         val = ((deploys.get(e) or {}).get("validation")) or {}
         row["candidate (gate)"] = (val.get("candidate_metrics") or {}).get(key)
         row["champion (gate)"] = (val.get("champion_metrics") or {}).get(key)
@@ -369,6 +371,7 @@ SERIES = (
     "untrained base",
     "majority baseline",
     "adapted (training test)",
+    "adapted (telephone)",
     "candidate (gate)",
     "champion (gate)",
 )
