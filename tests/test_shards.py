@@ -248,3 +248,70 @@ def test_quality_gates_in_the_shard_job(tmp_path):
     assert [by_row[i]["narrowband"] for i in range(6)] == [False, False, True, False, False, False]
     assert by_row[1]["untrimmed_duration"] - by_row[1]["duration"] > 0.5  # ~1 s of pad cut
     assert all(r["speech_ratio"] > 0.5 and r["graphemes_per_second"] > 1 for r in kept)
+
+
+def _espeak(text: str) -> np.ndarray:
+    import subprocess
+
+    import soxr
+
+    out = subprocess.run(
+        ["espeak-ng", "-v", "ml", "--stdout", text], capture_output=True, check=True
+    ).stdout
+    x, sr = sf.read(io.BytesIO(out), dtype="float32")
+    return soxr.resample(x, sr, 16000).astype(np.float32)
+
+
+def long_call() -> tuple[np.ndarray, list[dict]]:
+    """~25 s: six sentences with 0.7 s pauses, and their timestamps (one of them broken)."""
+    pause = np.zeros(int(0.7 * 16000), np.float32)
+    parts, segs, t = [], [], 0.0
+    for sent in SENTENCES[:6]:
+        x = _espeak(sent)
+        parts += [x, pause]
+        segs.append({"start": round(t, 3), "end": round(t + x.size / 16000, 3), "text": sent})
+        t += (x.size + pause.size) / 16000
+    segs.append({"start": t + 5.0, "end": t + 6.0, "text": "ഇല്ലാത്ത ഭാഗം"})  # past the end
+    return np.concatenate(parts), segs
+
+
+def test_long_recordings_are_cut_at_their_timestamps_or_pauses(tmp_path):
+    x, segs = long_call()
+    assert x.size / 16000 > 10
+    q = config.validate(
+        {
+            "datasets": {
+                "x": {
+                    "path": str(tmp_path),
+                    "columns": {"text": "t"},
+                    "engines": ["text"],
+                    "license": "c",
+                }
+            }
+        }
+    )["quality"]
+    rows = [{"audio": wav(x, 16000), "text": "", "segments": json.dumps(segs, ensure_ascii=False)}]
+    cols = {"audio": "audio", "text": "text", "segments": "segments"}
+    s = settings(tmp_path / "a", rows, cols, ["stt"], n_shards=1, max_duration=10.0)
+    s = dataclasses.replace(s, quality=q)
+    kept, rej = run_all(tmp_path / "a", s)
+    assert len(kept) == 6 and {r["parent_id"] for r in kept} == {"ds-data_train-00000-000000"}
+    assert [r["text"] for r in sorted(kept, key=lambda r: r["id"])] == SENTENCES[:6]
+    assert [r["reason"] for r in rej.values()] == ["bad_segment"]
+    assert all(r["duration"] < 10 for r in kept)
+
+    # no timestamps, an engine that needs no transcript: cut at speech pauses
+    rows = [{"audio": wav(x, 16000), "label": "Kollam"}]
+    s = settings(
+        tmp_path / "b",
+        rows,
+        {"audio": "audio", "label": "label"},
+        ["dialect"],
+        1,
+        max_duration=10.0,
+    )
+    s = dataclasses.replace(s, quality=q)
+    kept, rej = run_all(tmp_path / "b", s)
+    assert len(kept) >= 2 and rej == {}  # grouped at pauses up to max_duration
+    assert sum(r["duration"] for r in kept) > 0.6 * x.size / 16000  # the speech is kept
+    assert all(1.0 <= r["duration"] <= 10.0 and r["parent_id"] for r in kept)

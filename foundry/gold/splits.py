@@ -329,6 +329,9 @@ def allocate(cfg: dict[str, Any], engine: str, root: str | Path = ".") -> dict[s
     if audio:
         for s in paths.SPLITS:
             stats[s]["narrowband"] = sum(bool(r.get("narrowband")) for r in split_rows[s])
+            cut = [r for r in split_rows[s] if r.get("parent_id")]
+            stats[s]["segments"] = len(cut)  # utterances cut from long recordings
+            stats[s]["segment_hours"] = round(sum(r["duration"] for r in cut) / 3600, 4)
     write_json(root / paths.split_labels(engine), labels)
     write_json(root / paths.split_stats(engine), stats)
     return stats

@@ -41,9 +41,10 @@ class Item:
     split: str | None = None
     dialect: str | None = None
     fields: dict[str, str | None] = field(default_factory=dict)
+    segments: Any = None  # utterance timestamps of a long recording (list or JSON text)
 
 
-ROLES = ("audio", "text", "label", "speaker", "id", "translation", "dialect")
+ROLES = ("audio", "text", "label", "speaker", "id", "translation", "dialect", "segments")
 
 
 def read_manifest(ds: str, root: str | Path = ".") -> dict[str, Any]:
@@ -184,6 +185,7 @@ def iter_items(
                 split=split,
                 dialect=_str(get.get("dialect")),
                 fields={f: _str(rec.get(f)) for f in fields},
+                segments=get.get("segments"),
             )
 
 

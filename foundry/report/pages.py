@@ -154,6 +154,7 @@ def dataset_rows(cfg: Mapping[str, Any], root: str | Path = ".") -> list[dict[st
                 "rejected": rejects.num_rows,
                 "hours": round(seconds / 3600, 4),
                 "narrowband": _count_true(kept, "narrowband"),
+                "segments": _count_true(kept, "parent_id"),
                 "rejects_by_reason": dict(sorted(reasons.items())),
             }
         )
@@ -187,6 +188,7 @@ def datasets_html(rows: Sequence[Mapping[str, Any]]) -> str:
             "kept",
             "hours",
             "narrow-band",
+            "segments",
             "rejected",
             "rejects by reason",
         ],
@@ -205,12 +207,13 @@ def datasets_html(rows: Sequence[Mapping[str, Any]]) -> str:
                 r["kept"],
                 f"{r['hours']:.4f}",
                 r["narrowband"],
+                r["segments"],
                 r["rejected"],
                 ", ".join(f"{k}: {v}" for k, v in r["rejects_by_reason"].items()) or "–",
             )
             for r in rows
         ],
-        numeric=frozenset({5, 6, 7, 8, 9}),
+        numeric=frozenset({5, 6, 7, 8, 9, 10}),
     )
     total = (
         f"{sum(r['items'] for r in rows)} items in, {sum(r['kept'] for r in rows)} kept "

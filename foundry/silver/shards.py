@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import logging
+import re
 import tarfile
 import tempfile
 from collections.abc import Iterable
@@ -69,6 +70,7 @@ MANIFEST_SCHEMA = pa.schema(
         ("graphemes_per_second", pa.float64()),
         ("bandwidth_hz", pa.float64()),
         ("narrowband", pa.bool_()),
+        ("parent_id", pa.string()),  # the long recording a segment was cut from ("" if none)
     ]
 )
 REJECT_SCHEMA = pa.schema(
@@ -79,6 +81,7 @@ REJECT_SCHEMA = pa.schema(
         ("detail", pa.string()),
         ("source_file", pa.string()),
         ("source_row", pa.int64()),
+        ("parent_id", pa.string()),
     ]
 )
 
@@ -251,15 +254,28 @@ def safe_member(name: str) -> str:
     return name
 
 
-def _reject(settings: Settings, it: Any, reason: str, detail: str) -> dict[str, Any]:
+def _reject(
+    settings: Settings, it: Any, reason: str, detail: str, seg: str | None = None
+) -> dict[str, Any]:
     return {
-        "id": it.id,
+        "id": segment_id(it.id, seg) if seg is not None else it.id,
         "dataset": settings.dataset,
         "reason": reason,
         "detail": detail,
         "source_file": it.source_file,
         "source_row": it.source_row,
+        "parent_id": it.id if seg is not None else "",
     }
+
+
+def segment_id(parent: str, seg: str) -> str:
+    """A segment's own stable id: the recording's id + the segment's (safe as a tar member)."""
+    return f"{parent}-seg{re.sub(r'[^A-Za-z0-9._-]+', '_', seg)}"
+
+
+def accounted(ids: list[str], parents: list[str]) -> set[str]:
+    """Planned items a set of kept/rejected rows accounts for (a segment counts for its parent)."""
+    return {p or i for i, p in zip(ids, parents, strict=True)}
 
 
 NO_AUDIO_QUALITY = {
@@ -356,6 +372,108 @@ class Gates:
         return out
 
 
+def _row(
+    settings: Settings,
+    it: Any,
+    shard: int,
+    revision: str,
+    norm: str,
+    raw_text: str,
+    label: str | None,
+    std: audio.StandardAudio | None,
+    pcm: Any,
+    measured: dict[str, Any],
+    seg: str | None = None,
+) -> dict[str, Any]:
+    """One silver manifest row (an item, or one segment of a long recording)."""
+    return {
+        "id": segment_id(it.id, seg) if seg is not None else it.id,
+        "dataset": settings.dataset,
+        "shard": paths.shard_name(shard),
+        "duration": round(pcm.size / audio.TARGET_SR, 6) if std else 0.0,
+        "sample_rate": std.sample_rate if std else 0,
+        "text": norm,
+        "raw_text": raw_text,
+        "speaker": (it.speaker or "").strip(),
+        "label": (label or "").strip(),
+        "translation": text.normalize(it.translation or "") if it.translation else "",
+        "audio_sha256": audio.audio_sha256(pcm) if std else "",
+        "source_file": it.source_file,
+        "source_row": it.source_row,
+        "source_revision": revision,
+        "source_format": std.source_format if std else "",
+        "source_sample_rate": std.source_sample_rate if std else 0,
+        "source_channels": std.source_channels if std else 0,
+        "source_split": it.split or "",
+        "dialect": (it.dialect or "").strip(),
+        "metadata": json.dumps(
+            {k: it.fields.get(k) for k in settings.metadata}, ensure_ascii=False, sort_keys=True
+        ),
+        **measured,
+        "parent_id": it.id if seg is not None else "",
+    }
+
+
+def _spool_member(spool: IO[bytes], members: list, row: dict[str, Any], wav: bytes) -> None:
+    """Queue one tar member pair; the WAV waits in the spool file, not in memory."""
+    meta = json.dumps(row, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    parked: bytes | _Spooled = b""
+    if wav:
+        parked = _Spooled(spool, spool.tell(), len(wav))
+        spool.write(wav)
+    members.append((row["id"], parked, meta))
+
+
+def long_recording(
+    settings: Settings, gates: Gates, it: Any
+) -> tuple[list[tuple[str, str, Any, Any, dict]] | None, list[tuple[str, Any]]]:
+    """A recording over max_duration cut into utterances (Lhotse's supervision idea).
+
+    At the segment timestamps in its metadata (``columns.segments``: a list of {start, end,
+    text, id?}); without timestamps at speech pauses, but only for datasets whose engines need
+    no transcript (dialect). Returns (pieces, bad segments) or (None, []) to keep the too_long
+    reject. Each piece: (segment id, text, StandardAudio, pcm to keep, manifest fields).
+    """
+    import numpy as np
+
+    segs = it.segments
+    if isinstance(segs, str):
+        try:
+            segs = json.loads(segs)
+        except json.JSONDecodeError:
+            segs = None
+    transcript_free = not settings.needs("text")
+    if not segs and not (transcript_free and gates.detector is not None):
+        return None, []
+    checks = settings.checks
+    x, sr, fmt = audio.decode(it.audio)
+    channels = int(x.shape[1])
+    y = audio.resample(audio.remove_dc(audio.to_mono(x), inplace=True), sr, audio.TARGET_SR)
+    del x
+    bad: list[tuple[str, Any]] = []
+    if segs:
+        cut = quality.segment_by_timestamps(y, audio.TARGET_SR, list(segs), rejects=bad)
+    else:
+        cut = quality.segment_by_pauses(
+            y, audio.TARGET_SR, gates.detector, checks.max_duration, checks.min_duration
+        )
+    pieces = []
+    for seg in cut:
+        pcm = audio.to_pcm16(np.asarray(seg.audio, dtype=np.float32))
+        seconds = pcm.size / audio.TARGET_SR
+        std = audio.StandardAudio(pcm, audio.TARGET_SR, seconds, sr, channels, fmt)
+        try:
+            audio.check_standard(pcm, checks)
+            if segs and settings.needs("text"):
+                text.check_text(text.normalize(seg.text), settings.min_malayalam_ratio)
+            kept_pcm, measured = gates.measure(std, text.normalize(seg.text) if segs else "")
+        except (audio.AudioReject, quality.QualityReject, text.TextReject) as exc:
+            bad.append((seg.id, exc))
+            continue
+        pieces.append((seg.id, seg.text, std, kept_pcm, measured))
+    return pieces, bad
+
+
 def standardize_shard(settings: Settings, shard: int, root: str | Path = ".") -> dict[str, int]:
     """Write shard tar + kept/rejected parts for one shard; returns counts for the log."""
     root = Path(root)
@@ -415,7 +533,7 @@ def standardize_shard(settings: Settings, shard: int, root: str | Path = ".") ->
                 _reject(settings, it, "label_dropped", f"label {it.label!r} dropped by label_map")
             )
             continue
-        if settings.needs("text"):
+        if settings.needs("text") and not it.segments:  # a segmented recording: per segment
             try:
                 text.check_text(norm, settings.min_malayalam_ratio)
             except text.TextReject as exc:
@@ -437,42 +555,34 @@ def standardize_shard(settings: Settings, shard: int, root: str | Path = ".") ->
                 std = audio.standardize(it.audio, settings.checks)
                 pcm, measured = gates.measure(std, norm if settings.needs("text") else "")
             except (audio.AudioReject, quality.QualityReject) as exc:
-                rejected.append(_reject(settings, it, exc.reason, exc.detail))
+                pieces, bad = None, []
+                if exc.reason == "too_long":
+                    pieces, bad = long_recording(settings, gates, it)
+                if pieces is None:
+                    rejected.append(_reject(settings, it, exc.reason, exc.detail))
+                    continue
+                for sid, seg_text, std, pcm, measured in pieces:
+                    seg_norm = text.normalize(seg_text) if seg_text else norm
+                    row = _row(
+                        settings,
+                        it,
+                        shard,
+                        revision,
+                        seg_norm,
+                        seg_text or raw_text,
+                        label,
+                        std,
+                        pcm,
+                        measured,
+                        sid,
+                    )
+                    kept.append(row)
+                    _spool_member(spool, members, row, audio.encode_wav(pcm))
+                rejected += [_reject(settings, it, r.reason, r.detail, sid) for sid, r in bad]
                 continue
-        row = {
-            "id": it.id,
-            "dataset": ds,
-            "shard": paths.shard_name(shard),
-            "duration": round(pcm.size / audio.TARGET_SR, 6) if std else 0.0,
-            "sample_rate": std.sample_rate if std else 0,
-            "text": norm,
-            "raw_text": raw_text,
-            "speaker": (it.speaker or "").strip(),
-            "label": (label or "").strip(),
-            "translation": text.normalize(it.translation or "") if it.translation else "",
-            "audio_sha256": audio.audio_sha256(pcm) if std else "",
-            "source_file": it.source_file,
-            "source_row": it.source_row,
-            "source_revision": revision,
-            "source_format": std.source_format if std else "",
-            "source_sample_rate": std.source_sample_rate if std else 0,
-            "source_channels": std.source_channels if std else 0,
-            "source_split": it.split or "",
-            "dialect": (it.dialect or "").strip(),
-            "metadata": json.dumps(
-                {k: it.fields.get(k) for k in settings.metadata}, ensure_ascii=False, sort_keys=True
-            ),
-            **measured,
-        }
+        row = _row(settings, it, shard, revision, norm, raw_text, label, std, pcm, measured)
         kept.append(row)
-        meta = json.dumps(row, sort_keys=True, ensure_ascii=False).encode("utf-8")
-        wav: bytes | _Spooled = b""
-        if std:
-            data = audio.encode_wav(pcm)
-            wav = _Spooled(spool, spool.tell(), len(data))
-            spool.write(data)
-            del data
-        members.append((it.id, wav, meta))
+        _spool_member(spool, members, row, audio.encode_wav(pcm) if std else b"")
     outliers = gates.rate_outliers(kept)
     if outliers:  # transcripts that cannot match their speech: another clip's, or truncated
         rejected += [outliers[r["id"]] for r in kept if r["id"] in outliers]
@@ -486,7 +596,9 @@ def standardize_shard(settings: Settings, shard: int, root: str | Path = ".") ->
     write_parquet(
         root / paths.shard_rejects(ds, shard), pa.Table.from_pylist(rejected, REJECT_SCHEMA)
     )
-    if len(kept) + len(rejected) != len(mine):
+    rows_ = kept + rejected
+    covered = accounted([r["id"] for r in rows_], [r["parent_id"] for r in rows_])
+    if covered != {p["id"] for p in mine}:
         raise AccountingError(
             f"dataset '{ds}' shard {shard}: planned {len(mine)} items, kept {len(kept)}, "
             f"rejected {len(rejected)}; the raw files changed since the plan? rerun the workflow"
@@ -549,10 +661,12 @@ def merge(ds: str, shards: int, root: str | Path = ".") -> dict[str, int]:
     rejects = pa.concat_tables(rej).sort_by("id") if rej else REJECT_SCHEMA.empty_table()
     planned = set(pq.read_table(root / paths.plan(ds), columns=["id"]).column("id").to_pylist())
     seen = manifest.column("id").to_pylist() + rejects.column("id").to_pylist()
-    if len(seen) != len(set(seen)) or set(seen) != planned:
-        lost = sorted(planned - set(seen))[:5]
+    parents = manifest.column("parent_id").to_pylist() + rejects.column("parent_id").to_pylist()
+    covered = accounted(seen, parents)
+    if len(seen) != len(set(seen)) or covered != planned:
+        lost = sorted(planned - covered)[:5]
         raise AccountingError(
-            f"dataset '{ds}': {len(planned)} planned items but {len(set(seen))} accounted for "
+            f"dataset '{ds}': {len(planned)} planned items but {len(covered)} accounted for "
             f"(missing e.g. {lost}); rerun with --forcerun standardize"
         )
     write_parquet(root / paths.silver_manifest(ds), manifest)
