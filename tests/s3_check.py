@@ -1,4 +1,4 @@
-"""Object storage (docs/s3-plan.md): the demo through `snakemake --profile profiles/s3 gold/` with every
+"""Object storage (docs/s3-plan.md): the demo through `snakemake --profile profiles/s3 gold/`, every
 file in a bucket of a real S3 API server on 127.0.0.1 (moto's server mode, tests/s3server.py).
 
 One build, then: the published gold (and raw manifests, silver, splits) byte-identical to a plain
@@ -59,11 +59,12 @@ def _require_deps() -> None:
     pytest.skip(why)
 
 
-# --- the rule diff from docs/s3-plan.md -------------------------------------------------------------
+# --- the rule diff from docs/s3-plan.md ----------------------------------------------------------
 
 
 def rule_diff() -> str | None:
-    m = re.search(r"^```diff\n(.*?)^```", (ROOT / "docs/s3-plan.md").read_text("utf-8"), re.S | re.M)
+    plan = (ROOT / "docs/s3-plan.md").read_text("utf-8")
+    m = re.search(r"^```diff\n(.*?)^```", plan, re.S | re.M)
     return m.group(1) if m else None
 
 
@@ -86,7 +87,8 @@ def apply_rule_diff(proj: Path) -> str:
         run = git_apply()
         if run.returncode != 0:
             pytest.fail(
-                "the rule diff in docs/s3-plan.md no longer applies to rules/ (they moved): land it or "
+                "the rule diff in docs/s3-plan.md no longer applies to rules/ (they moved): land it "
+                "or "
                 f"refresh it from a working copy.\n{run.stderr}"
             )
         return "applied to the test's copy"
