@@ -87,9 +87,8 @@ def apply_rule_diff(proj: Path) -> str:
         run = git_apply()
         if run.returncode != 0:
             pytest.fail(
-                "the rule diff in docs/s3-plan.md no longer applies to rules/ (they moved): land it "
-                "or "
-                f"refresh it from a working copy.\n{run.stderr}"
+                "the rule diff in docs/s3-plan.md no longer applies to rules/ (they moved): "
+                f"land it or refresh it from a working copy.\n{run.stderr}"
             )
         return "applied to the test's copy"
     finally:
