@@ -58,7 +58,7 @@ def test_all_builds_standard_peft_adapters(project):
         assert 0 < m["trainable_share"] < 1 and 0 < m["adapter_bytes"] < m["base_bytes"]
         assert list((project / paths.tensorboard_dir(e)).glob("events.out.tfevents.*"))
     dialect = read_json(project / paths.adapter_dir("dialect") / "adapter_config.json")
-    assert sorted(dialect["modules_to_save"]) == ["classifier", "projector"]
+    assert {"classifier", "projector"} <= set(dialect["modules_to_save"])
     stt = read_json(project / paths.adapter_dir("stt") / "adapter_config.json")
     assert stt["task_type"] is None and {"q_proj", "v_proj"} <= set(stt["target_modules"])
 

@@ -1,4 +1,8 @@
-"""dialect: LoRA on a speech encoder; the pooled projector and classifier are trained in full."""
+"""dialect: LoRA on a speech encoder; the pooled projector and classifier are trained in full.
+
+A pretrained conv feature encoder is frozen; a random one (plumbing-check base) is trained in full
+and saved with the adapter (``common.feature_encoder_trained``).
+"""
 
 from __future__ import annotations
 
@@ -32,9 +36,11 @@ def train(ctx: Context) -> Result:
 
     common.seed_everything(s.seed, s.threads)
     model = load_base("audio_classification", ctx.base_dir, meta).to(ctx.device)
-    model.freeze_feature_encoder()
+    encoder = (
+        common.FEATURE_ENCODER if common.feature_encoder_trained(s, ctx.base_meta, model) else ()
+    )
     untrained = AudioClassifier(ctx.engine, model, fe, meta).predict(ctx.test_inputs)
-    model = get_peft_model(model, common.lora_config(s, LORA_DEFAULTS))
+    model = get_peft_model(model, common.lora_config(s, LORA_DEFAULTS, encoder))
     weights = torch.tensor(
         [float(ctx.labels.get("class_weights", {}).get(lab, 1.0)) for lab in labels],
         device=ctx.device,

@@ -91,20 +91,46 @@ def seed_everything(seed: int, threads: int | None = None) -> None:
     torch.use_deterministic_algorithms(True, warn_only=True)
 
 
-def lora_config(settings: Settings, defaults: dict[str, Any]) -> Any:
-    """PEFT LoraConfig from config ``engines.<engine>.lora`` over per-task defaults."""
+def lora_config(
+    settings: Settings, defaults: dict[str, Any], also_save: tuple[str, ...] = ()
+) -> Any:
+    """PEFT LoraConfig from config ``engines.<engine>.lora`` over per-task defaults.
+
+    ``also_save``: modules trained in full on top of the configured ``modules_to_save`` (a
+    random feature encoder, see :func:`feature_encoder_trained`).
+    """
     from peft import LoraConfig
 
     spec = {**defaults, **settings.lora}
+    save = list(spec.get("modules_to_save") or [])
+    save += [m for m in also_save if m not in save]
     return LoraConfig(
         r=int(spec.get("r", 8)),
         lora_alpha=int(spec.get("alpha", 16)),
         lora_dropout=float(spec.get("dropout", 0.0)),
         target_modules=list(spec["target_modules"]),
-        modules_to_save=list(spec.get("modules_to_save") or []) or None,
+        modules_to_save=save or None,
         task_type=spec.get("task_type"),
         bias="none",
     )
+
+
+# wav2vec2's convolutional feature encoder and the projection after it
+FEATURE_ENCODER = ("feature_extractor", "feature_projection")
+
+
+def feature_encoder_trained(settings: Settings, base_meta: dict[str, Any], model: Any) -> bool:
+    """Freeze a pretrained wav2vec2 feature encoder (the usual recipe); train a random one.
+
+    A plumbing-check base's conv filters are random: frozen, they barely carry the pitch the demo
+    dialects differ in, and the adapter did not beat its untrained base on most seeds
+    (docs/training.md, "Robustness"). Trained in full, they are saved with the adapter.
+    ``engines.<engine>.freeze_feature_encoder`` overrides.
+    """
+    freeze = bool(settings.get("freeze_feature_encoder", not base_meta.get("plumbing_check")))
+    if freeze:
+        model.freeze_feature_encoder()
+    return not freeze
 
 
 def param_counts(model: torch.nn.Module) -> dict[str, Any]:
@@ -166,8 +192,15 @@ def fit(
     loss_fn: Callable[[list[int]], torch.Tensor],
     dev_fn: Callable[[], dict[str, float]] | None,
     board: Board,
+    select: tuple[str, bool] = ("loss", False),
 ) -> dict[str, Any]:
-    """AdamW + linear warmup/decay; keep the trainable weights of the best dev loss."""
+    """AdamW + linear warmup/decay; keep the trainable weights of the best dev epoch.
+
+    ``select`` is (dev metric, higher is better), ties broken by the lower dev loss. Classifiers
+    select on dev macro-F1, the metric they are judged by: on dev sets of 20 items the dev loss
+    bottoms out early (an over-confident wrong answer costs more loss than a right one gains) and
+    picked epochs that scored below the majority class (docs/training.md, "Robustness").
+    """
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=settings.lr, weight_decay=settings.weight_decay)
     gen = torch.Generator().manual_seed(settings.seed)
@@ -181,7 +214,8 @@ def fit(
         return max(0.0, (total - step) / max(1, total - warm))
 
     sched = torch.optim.lr_scheduler.LambdaLR(opt, schedule)
-    step, best, best_epoch, best_state = 0, math.inf, -1, None
+    key, higher = select
+    step, best, best_epoch, best_state = 0, (math.inf, math.inf), -1, None
     history: list[dict[str, float]] = []
     for epoch in range(settings.epochs):
         model.train()
@@ -204,14 +238,21 @@ def fit(
                 dev = dev_fn()
             board.scalars("dev", dev, step)
             entry.update({f"dev_{k}": round(v, 6) for k, v in dev.items()})
-            if dev["loss"] < best:
-                best, best_epoch, best_state = dev["loss"], epoch + 1, trainable_state(model)
+            score = ((-1 if higher else 1) * dev[key], dev["loss"])
+            if best_state is None or score < best:
+                best, best_epoch, best_state = score, epoch + 1, trainable_state(model)
         history.append(entry)
         log.info("%s epoch %d: %s", settings.engine, epoch + 1, entry)
     if best_state is not None:
         load_trainable_state(model, best_state)
     model.eval()
-    return {"epochs": settings.epochs, "steps": step, "best_epoch": best_epoch, "history": history}
+    return {
+        "epochs": settings.epochs,
+        "steps": step,
+        "best_epoch": best_epoch,
+        "selected_on": f"dev_{key}" if dev_fn is not None else "last epoch (no dev split)",
+        "history": history,
+    }
 
 
 def chunks(items: list[Any], size: int) -> Iterable[list[Any]]:

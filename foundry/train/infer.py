@@ -86,7 +86,11 @@ class AudioClassifier(Predictor):
 
 
 class WhisperTranscriber(Predictor):
-    """Greedy decoding from the recorded decoder prompt (works for tiny and real Whisper)."""
+    """Greedy decoding from the recorded decoder prompt (works for tiny and real Whisper).
+
+    Incremental (the decoder's key/value cache), at most ``max_new_tokens``; tokens that never
+    belong in a transcript (``suppress_ids``: languages, tasks, timestamps, ...) are never chosen.
+    """
 
     def _batch(self, batch: list[dict]) -> list[str]:
         fe, tok = self.processor["feature_extractor"], self.processor["tokenizer"]
@@ -97,15 +101,28 @@ class WhisperTranscriber(Predictor):
         prompt = torch.tensor(self.meta["decoder_prompt"], dtype=torch.long, device=self.device)
         seq = prompt.repeat(len(batch), 1)
         eos = tok.eos_token_id
+        suppress = torch.tensor(
+            self.meta.get("suppress_ids", []), dtype=torch.long, device=self.device
+        )
         done = torch.zeros(len(batch), dtype=torch.bool, device=self.device)
+        step_ids, cache = seq, None
         for _ in range(int(self.meta["max_new_tokens"])):
-            logits = self.model(encoder_outputs=(enc,), decoder_input_ids=seq).logits[:, -1]
+            out = self.model(
+                encoder_outputs=(enc,),
+                decoder_input_ids=step_ids,
+                past_key_values=cache,
+                use_cache=True,
+            )
+            logits, cache = out.logits[:, -1], out.past_key_values
+            if suppress.numel():
+                logits[:, suppress] = -torch.inf
             nxt = logits.argmax(-1)
             nxt = torch.where(done, torch.full_like(nxt, eos), nxt)
             seq = torch.cat([seq, nxt[:, None]], dim=1)
             done |= nxt == eos
             if bool(done.all()):
                 break
+            step_ids = nxt[:, None]
         texts = []
         for row in seq[:, prompt.numel() :].tolist():
             if eos in row:

@@ -44,6 +44,8 @@ class Result:
     predictions: list[str]  # on the test split, from the in-memory model
     metrics: dict[str, Any] = field(default_factory=dict)
     training: dict[str, Any] = field(default_factory=dict)
+    # items left out of training on purpose: {"train": {reason: count}, "dev": {...}} + limits
+    rejected: dict[str, Any] = field(default_factory=dict)
 
 
 def classifier_result(
@@ -55,7 +57,7 @@ def classifier_result(
     loss_on: Callable[[list[dict[str, Any]]], torch.Tensor],
     predictor_cls: type,
 ) -> Result:
-    """Fit on train (best dev loss), predict test, score against untrained and majority."""
+    """Fit on train (best dev macro-F1), predict test, score against untrained and majority."""
     train, dev = ctx.rows["train"], ctx.rows["dev"]
     labels = meta["labels"]
     dev_inputs, dev_refs = inputs_of(ctx.engine, dev), references(ctx.engine, dev)
@@ -73,6 +75,7 @@ def classifier_result(
         lambda idx: loss_on([train[i] for i in idx]),
         dev_fn if dev else None,
         ctx.board,
+        select=("macro_f1", True),
     )
     preds = predictor_cls(ctx.engine, model, processor, meta).predict(ctx.test_inputs)
     refs = ctx.test_refs

@@ -12,7 +12,7 @@ from typing import Any
 from foundry import engines, paths
 from foundry.atomic import atomic_dir, write_json
 from foundry.train import base as base_mod
-from foundry.train import common
+from foundry.train import channel, common
 from foundry.train.data import read_labels, read_split, require
 from foundry.train.result import Context
 
@@ -52,6 +52,8 @@ def train_engine(
         )
     rows = {s: read_split(engine, s, root) for s in paths.SPLITS}
     require(engine, rows, ("train", "test"))
+    # a configured share of the training audio goes through the telephone channel
+    rows["train"] = channel.augmented(engine, settings.raw, rows["train"])
     labels = read_labels(engine, root) if task.endswith("classification") else {}
     dev = common.device()
     board = common.Board(root / paths.tensorboard_dir(engine))
@@ -113,9 +115,19 @@ def train_engine(
         "base_bytes": base_bytes,
         "adapter_to_base_bytes": round(adapter_bytes / base_bytes, 6) if base_bytes else None,
         **result.metrics,
+        **({"rejected": result.rejected} if result.rejected else {}),
         "training": result.training,
         "wall_time_s": round(time.monotonic() - t0, 2),
     }
+    if engines.get(engine).is_audio:  # the same test split, heard through the telephone
+        from foundry.train import infer
+
+        predictor = infer.load_predictor(
+            engine, str(root / paths.adapter_dir(engine)), str(base_dir)
+        )
+        metrics["telephone"] = channel.telephone_scores(
+            engine, predictor, rows["test"], settings.raw, labels.get("labels")
+        )
     write_json(root / paths.metrics(engine), metrics)
     log.info("%s: %s", engine, {k: metrics[k] for k in ("adapted", "untrained_base")})
     return metrics

@@ -1,14 +1,26 @@
 """stt: LoRA speech recognition, Whisper-style seq2seq or wav2vec2-style CTC (engines.stt.arch).
 
 Whisper: PEFT with ``task_type`` unset, LoRA on q_proj/v_proj (config may add more), greedy
-decoding from the base's decoder prompt. CTC: the feature encoder is frozen, the character
-vocabulary is built from the gold training text and the new ``lm_head`` is saved with the adapter.
+decoding from the base's decoder prompt (a real Whisper tokenizer: <|startoftranscript|><|ml|>
+<|transcribe|><|notimestamps|>, which the labels carry too). CTC: the feature encoder is frozen
+(trained when it is random), the character vocabulary is built from the gold training text and the
+new ``lm_head`` is saved with the adapter.
+
+Items the model cannot learn whole are left out of training and dev on purpose, never truncated,
+and counted per reason in metrics.json ``rejected`` and the training log: a Whisper label longer
+than the decoder's positions (``label_too_long``), audio longer than Whisper's input window
+(``audio_too_long``; the feature extractor would cut it while the label still covers it), a CTC
+label needing more frames than the audio gives (``label_longer_than_frames``). Test items are all
+scored; the ones over a limit are counted in ``rejected.test_over_limit``.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import tempfile
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +29,57 @@ import torch
 from foundry.engines import SAMPLE_RATE
 from foundry.text import normalize
 from foundry.train import common
-from foundry.train.data import waveforms
+from foundry.train.data import waveform, waveforms
 from foundry.train.infer import CtcTranscriber, WhisperTranscriber, load_base, load_processor
 from foundry.train.metrics import stt_metrics
 from foundry.train.result import Context, Result
 
 WHISPER_LORA = {"target_modules": ["q_proj", "v_proj"]}
 CTC_LORA = {"target_modules": ["q_proj", "v_proj"], "modules_to_save": ["lm_head"]}
+EXAMPLES = 10  # rejected item ids listed per reason
+
+log = logging.getLogger("foundry.train.stt")
+Check = tuple[str, Callable[[dict[str, Any]], bool]]
+
+
+def screen(
+    ctx: Context, checks: list[Check], limits: dict[str, Any]
+) -> tuple[dict[str, list[dict[str, Any]]], dict[str, Any]]:
+    """Train/dev rows that pass every check, and the report of those that did not.
+
+    The first failing check names an item's reason. Test rows are only counted: the test split
+    is scored whole, so an over-limit item there costs CER instead of vanishing.
+    """
+    kept: dict[str, list[dict[str, Any]]] = {}
+    report: dict[str, Any] = {"limits": limits}
+    examples: dict[str, list[str]] = {}
+    for split in ("train", "dev", "test"):
+        counts: Counter[str] = Counter()
+        rows = []
+        for r in ctx.rows[split]:
+            reason = next((name for name, bad in checks if bad(r)), None)
+            if reason is None:
+                rows.append(r)
+                continue
+            counts[reason] += 1
+            if split != "test":
+                examples.setdefault(reason, [])
+                if len(examples[reason]) < EXAMPLES:
+                    examples[reason].append(r["id"])
+        kept[split] = rows
+        report["test_over_limit" if split == "test" else split] = dict(sorted(counts.items()))
+    report["examples"] = examples
+    left_out = {k: report[k] for k in ("train", "dev") if report[k]}
+    if left_out:
+        log.warning("%s: left out of training (never truncated): %s", ctx.engine, left_out)
+    if report["test_over_limit"]:
+        log.warning("%s: test items over a limit: %s", ctx.engine, report["test_over_limit"])
+    if ctx.rows["train"] and not kept["train"]:
+        raise common.TrainError(
+            f"engine '{ctx.engine}': all {len(ctx.rows['train'])} training items exceed the "
+            f"model's limits {limits}; split long recordings into shorter utterances"
+        )
+    return kept, report
 
 
 def _pad(seqs: list[list[int]], value: int) -> torch.Tensor:
@@ -32,15 +88,21 @@ def _pad(seqs: list[list[int]], value: int) -> torch.Tensor:
 
 
 def _fit_and_score(
-    ctx: Context, model: Any, predictor: Any, loss_on: Any, untrained: list[str]
+    ctx: Context,
+    model: Any,
+    predictor: Any,
+    loss_on: Any,
+    untrained: list[str],
+    rows: dict[str, list[dict[str, Any]]],
 ) -> dict[str, Any]:
-    train, dev = ctx.rows["train"], ctx.rows["dev"]
-    dev_inputs = [{"audio": w} for w in waveforms(dev)] if ctx.settings.get("dev_cer") else []
+    train, dev = rows["train"], rows["dev"]
+    dev_cer = bool(ctx.settings.get("dev_cer", False))  # greedy decoding each epoch costs time
+    dev_inputs = [{"audio": w} for w in waveforms(dev)] if dev_cer else []
     dev_refs = [r["text"] for r in dev]
 
     def dev_fn() -> dict[str, float]:
         loss = common.mean_loss(loss_on, dev, ctx.settings.batch_size)
-        if not ctx.settings.get("dev_cer", False):  # greedy decoding each epoch costs time
+        if not dev_cer:
             return {"loss": loss}
         return {"loss": loss, "cer": stt_metrics(dev_refs, predictor.predict(dev_inputs))["cer"]}
 
@@ -51,6 +113,7 @@ def _fit_and_score(
         lambda idx: loss_on([train[i] for i in idx]),
         dev_fn if dev else None,
         ctx.board,
+        select=("cer", False) if dev_cer else ("loss", False),
     )
     preds = predictor.predict(ctx.test_inputs)
     metrics = {
@@ -59,6 +122,13 @@ def _fit_and_score(
     }
     ctx.board.scalars("test", {"cer": metrics["adapted"]["cer"]}, training["steps"])
     return {"predictions": preds, "metrics": metrics, "training": training}
+
+
+def suppressed_ids(tok: Any) -> list[int]:
+    """Token ids a transcript never contains: every special / added token except end of text
+    (Whisper: <|startoftranscript|>, languages, tasks, <|notimestamps|>, timestamps)."""
+    ids = set(tok.all_special_ids) | set(getattr(tok, "added_tokens_decoder", {}) or {})
+    return sorted(i for i in ids if i != tok.eos_token_id)
 
 
 def _whisper(ctx: Context) -> Result:
@@ -74,25 +144,39 @@ def _whisper(ctx: Context) -> Result:
     model = load_base("whisper", ctx.base_dir, {}).to(ctx.device)
     max_target = int(model.config.max_target_positions)
     prompt = tok("").input_ids[:-1]
+    max_text = max_target - len(prompt)  # decoder input = prompt + text fills every position
     meta = {
         "decoder_prompt": prompt,
-        "max_new_tokens": int(s.get("max_new_tokens", min(128, max_target - len(prompt)))),
+        # the decoder's whole length by default: a cap of 128 would cut ~4.6 s of Malayalam
+        "max_new_tokens": min(int(s.get("max_new_tokens", max_text)), max_text),
+        "suppress_ids": suppressed_ids(tok),
     }
+    ids = {id(r): tok(normalize(r["text"])).input_ids for split in ctx.rows.values() for r in split}
+    waves = {id(r): waveform(r["audio"]["bytes"]) for split in ctx.rows.values() for r in split}
+    window = int(fe.n_samples)
+    rows, rejected = screen(
+        ctx,
+        [
+            ("audio_too_long", lambda r: len(waves[id(r)]) > window),
+            ("label_too_long", lambda r: len(ids[id(r)]) - 1 > max_target),
+        ],
+        {"max_label_tokens": max_text, "max_audio_seconds": window / SAMPLE_RATE},
+    )
     untrained = WhisperTranscriber(ctx.engine, model, proc, meta).predict(ctx.test_inputs)
     model = get_peft_model(model, common.lora_config(s, WHISPER_LORA))
     feats = {}
     for split in ("train", "dev"):
-        rows = ctx.rows[split]
-        if rows:
-            f = fe(waveforms(rows), sampling_rate=SAMPLE_RATE, return_tensors="pt").input_features
-            feats.update({id(r): f[i] for i, r in enumerate(rows)})
+        if rows[split]:
+            batch = [waves[id(r)] for r in rows[split]]
+            f = fe(batch, sampling_rate=SAMPLE_RATE, return_tensors="pt").input_features
+            feats.update({id(r): f[i] for i, r in enumerate(rows[split])})
     pad = tok.pad_token_id
 
     def loss_on(rs: list[dict[str, Any]]) -> torch.Tensor:
-        ids = [tok(normalize(r["text"])).input_ids[: max_target + 1] for r in rs]
-        full = _pad(ids, pad)
+        seqs = [ids[id(r)] for r in rs]
+        full = _pad(seqs, pad)
         labels = full[:, 1:].clone()
-        lengths = torch.tensor([len(x) - 1 for x in ids])
+        lengths = torch.tensor([len(x) - 1 for x in seqs])
         labels[torch.arange(labels.shape[1])[None, :] >= lengths[:, None]] = -100
         x = torch.stack([feats[id(r)] for r in rs]).to(ctx.device)
         with common.autocast(ctx.device):
@@ -104,8 +188,10 @@ def _whisper(ctx: Context) -> Result:
         return out.loss.float()
 
     predictor = WhisperTranscriber(ctx.engine, model, proc, meta)
-    out = _fit_and_score(ctx, model, predictor, loss_on, untrained)
-    return Result(model, [fe, tok], meta, out["predictions"], out["metrics"], out["training"])
+    out = _fit_and_score(ctx, model, predictor, loss_on, untrained, rows)
+    return Result(
+        model, [fe, tok], meta, out["predictions"], out["metrics"], out["training"], rejected
+    )
 
 
 def ctc_tokenizer(texts: list[str], folder: Path) -> Any:
@@ -139,18 +225,33 @@ def _ctc(ctx: Context) -> Result:
     meta = {"vocab_size": len(tok), "blank_id": tok.pad_token_id}
     common.seed_everything(s.seed, s.threads)
     model = load_base("ctc", ctx.base_dir, meta).to(ctx.device)
-    model.freeze_feature_encoder()
-    untrained = CtcTranscriber(ctx.engine, model, proc, meta).predict(ctx.test_inputs)
-    model = get_peft_model(model, common.lora_config(s, CTC_LORA))
-    waves = {
-        id(r): w
-        for split in ("train", "dev")
-        for r, w in zip(ctx.rows[split], waveforms(ctx.rows[split]), strict=True)
+    encoder = (
+        common.FEATURE_ENCODER if common.feature_encoder_trained(s, ctx.base_meta, model) else ()
+    )
+    waves = {id(r): waveform(r["audio"]["bytes"]) for split in ctx.rows.values() for r in split}
+    labels_of = {
+        id(r): tok(normalize(r["text"])).input_ids for split in ctx.rows.values() for r in split
     }
+    lengths = model._get_feat_extract_output_lengths(
+        torch.tensor([len(w) for w in waves.values()])
+    ).tolist()
+    frames = dict(zip(waves, lengths, strict=True))
+
+    def needs(r: dict[str, Any]) -> int:  # CTC: one frame per label, a blank between repeats
+        y = labels_of[id(r)]
+        return len(y) + sum(a == b for a, b in zip(y, y[1:], strict=False))
+
+    rows, rejected = screen(
+        ctx,
+        [("label_longer_than_frames", lambda r: needs(r) > frames[id(r)])],
+        {"frames_per_second": round(SAMPLE_RATE / _stride(model), 3)},
+    )
+    untrained = CtcTranscriber(ctx.engine, model, proc, meta).predict(ctx.test_inputs)
+    model = get_peft_model(model, common.lora_config(s, CTC_LORA, encoder))
 
     def loss_on(rs: list[dict[str, Any]]) -> torch.Tensor:
         enc = common.audio_batch(fe, [waves[id(r)] for r in rs], ctx.device)
-        labels = _pad([tok(normalize(r["text"])).input_ids for r in rs], -100).to(ctx.device)
+        labels = _pad([labels_of[id(r)] for r in rs], -100).to(ctx.device)
         with common.autocast(ctx.device):
             out = model(
                 input_values=enc.input_values, attention_mask=enc.attention_mask, labels=labels
@@ -158,8 +259,18 @@ def _ctc(ctx: Context) -> Result:
         return out.loss.float()
 
     predictor = CtcTranscriber(ctx.engine, model, proc, meta)
-    out = _fit_and_score(ctx, model, predictor, loss_on, untrained)
-    return Result(model, [fe, tok], meta, out["predictions"], out["metrics"], out["training"])
+    out = _fit_and_score(ctx, model, predictor, loss_on, untrained, rows)
+    return Result(
+        model, [fe, tok], meta, out["predictions"], out["metrics"], out["training"], rejected
+    )
+
+
+def _stride(model: Any) -> int:
+    """Input samples per output frame of a wav2vec2 feature encoder."""
+    stride = 1
+    for k in model.config.conv_stride:
+        stride *= int(k)
+    return stride
 
 
 def train(ctx: Context) -> Result:
