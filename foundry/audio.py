@@ -20,6 +20,7 @@ import soundfile as sf
 import soxr
 
 from foundry.engines import SAMPLE_RATE
+from foundry.errors import Reject
 
 TARGET_SR = SAMPLE_RATE
 RESAMPLE_QUALITY = "HQ"
@@ -70,19 +71,11 @@ class AudioChecks:
 DEFAULT_CHECKS = AudioChecks()
 
 
-class AudioReject(Exception):
+class AudioReject(Reject):
     """An item that cannot become training audio; reason is one of the fixed reject reasons."""
 
-    def __init__(self, reason: str, detail: str) -> None:
-        if reason not in AUDIO_REJECT_REASONS:
-            raise ValueError(f"unknown audio reject reason {reason!r}")
-        # Passing both to Exception keeps the exception picklable across worker processes.
-        super().__init__(reason, detail)
-        self.reason = reason
-        self.detail = detail
-
-    def __str__(self) -> str:
-        return f"{self.reason}: {self.detail}"
+    REASONS = AUDIO_REJECT_REASONS
+    KIND = "audio reject"
 
 
 @dataclass(frozen=True, eq=False)

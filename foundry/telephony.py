@@ -24,6 +24,8 @@ import soundfile as sf
 import soxr
 from scipy import signal
 
+from foundry.errors import Reject
+
 MODEL_SR = 16000  # what the stt and dialect models take
 TELEPHONE_SR = 8000  # G.711's sampling rate
 RESAMPLE_QUALITY = "HQ"  # same soxr recipe as foundry.audio, so channel and corpus resample alike
@@ -170,18 +172,11 @@ _BYTES_PER_SAMPLE = {"mulaw": 1, "alaw": 1, "pcm_s16le": 2, "l16": 2}
 _BYTESIO_REPR = re.compile(r"<_io\.BytesIO object at 0x[0-9a-fA-F]+>")
 
 
-class TelephonyError(Exception):
+class TelephonyError(Reject):
     """Request audio that cannot be decoded; reason is one of TELEPHONY_ERROR_REASONS."""
 
-    def __init__(self, reason: str, detail: str) -> None:
-        if reason not in TELEPHONY_ERROR_REASONS:
-            raise ValueError(f"unknown telephony error reason {reason!r}")
-        super().__init__(reason, detail)  # both args: stays picklable across processes
-        self.reason = reason
-        self.detail = detail
-
-    def __str__(self) -> str:
-        return f"{self.reason}: {self.detail}"
+    REASONS = TELEPHONY_ERROR_REASONS
+    KIND = "telephony error"
 
 
 def _check_rate(sample_rate: Any, what: str) -> int:

@@ -17,6 +17,8 @@ import html.entities
 import re
 import unicodedata
 
+from foundry.errors import Reject
+
 VIRAMA = "\u0d4d"
 ZWJ = "\u200d"
 ZWNJ = "\u200c"
@@ -203,19 +205,11 @@ def looks_romanised_malayalam(text: str) -> bool:
     return manglish > 0 and manglish >= english and manglish >= MANGLISH_MIN_SHARE * len(words)
 
 
-class TextReject(Exception):
+class TextReject(Reject):
     """A text that cannot be a training target; ``reason`` is one of TEXT_REJECT_REASONS."""
 
-    def __init__(self, reason: str, detail: str) -> None:
-        if reason not in TEXT_REJECT_REASONS:
-            raise ValueError(f"unknown text reject reason {reason!r}")
-        # Passing both to Exception keeps the exception picklable across worker processes.
-        super().__init__(reason, detail)
-        self.reason = reason
-        self.detail = detail
-
-    def __str__(self) -> str:
-        return f"{self.reason}: {self.detail}"
+    REASONS = TEXT_REJECT_REASONS
+    KIND = "text reject"
 
 
 def check_text(normalized: str, min_malayalam_ratio: float) -> None:

@@ -21,6 +21,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import soxr
 
+from foundry.errors import Reject
+
 # Every reason this module can give, with what it means; rejects reports can list these.
 QUALITY_REJECT_REASONS: dict[str, str] = {
     "no_speech": "the voice activity detector found too little speech (noise, music, silence)",
@@ -29,19 +31,11 @@ QUALITY_REJECT_REASONS: dict[str, str] = {
 }
 
 
-class QualityReject(Exception):
+class QualityReject(Reject):
     """An item failing a quality gate; ``reason`` is one of QUALITY_REJECT_REASONS."""
 
-    def __init__(self, reason: str, detail: str) -> None:
-        if reason not in QUALITY_REJECT_REASONS:
-            raise ValueError(f"unknown quality reject reason {reason!r}")
-        # Passing both to Exception keeps the exception picklable across worker processes.
-        super().__init__(reason, detail)
-        self.reason = reason
-        self.detail = detail
-
-    def __str__(self) -> str:
-        return f"{self.reason}: {self.detail}"
+    REASONS = QUALITY_REJECT_REASONS
+    KIND = "quality reject"
 
 
 # ---------------------------------------------------------------------------------------------
