@@ -12,6 +12,7 @@ import gzip
 import io
 import json
 import tarfile
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -19,6 +20,15 @@ import pyarrow.parquet as pq
 from factory import SENTENCES, encode, tone
 
 AUDIO_TYPE = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
+
+
+def write_repo(folder: Path, files: dict[str, bytes]) -> Path:
+    """Lay a repo's files out in a folder (a local `path:` dataset)."""
+    for rel, data in files.items():
+        p = folder / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(data)
+    return folder
 
 
 def wav(i: int, seconds: float = 0.8, sr: int = 16000) -> bytes:

@@ -7,19 +7,11 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from repos import LAYOUTS, codec_repo, paths_only_repo, wav
+from repos import LAYOUTS, codec_repo, paths_only_repo, wav, write_repo
 
 from foundry import paths
 from foundry.ingest import hub, layouts
 from foundry.ingest.sources import DatasetError, iter_items
-
-
-def write_repo(folder: Path, files: dict[str, bytes]) -> Path:
-    for rel, data in files.items():
-        p = folder / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_bytes(data)
-    return folder
 
 
 def ingest(tmp: Path, name: str, files: dict[str, bytes], spec: dict) -> dict:

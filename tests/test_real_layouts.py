@@ -13,21 +13,22 @@ import pytest
 import yaml
 from factory import make_project
 from hubserver import hub_project, run_snakemake
-from repos import LAYOUTS, codec_repo, jsonl, parquet, paths_only_repo, text, wav
+from repos import (
+    LAYOUTS,
+    codec_repo,
+    jsonl,
+    parquet,
+    paths_only_repo,
+    text,
+    wav,
+    write_repo,
+)
 from workflow import copy_project, planned_jobs, snakemake
 
 from foundry import paths
 
 pytestmark = pytest.mark.slow
 COMPARED = ("text", "label", "speaker", "audio_sha256", "source_file", "source_row", "source_split")
-
-
-def write_repo(folder: Path, files: dict[str, bytes]) -> Path:
-    for rel, data in files.items():
-        p = folder / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_bytes(data)
-    return folder
 
 
 def silver(project: Path, ds: str) -> tuple[list[tuple], Counter]:
