@@ -45,10 +45,16 @@ def _refresh(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from foundry import config
     from foundry.deploy import serve
-    from foundry.deploy.batching import BatchSettings
+    from foundry.deploy.batching import (
+        DEFAULT_THREADS,
+        BatchSettings,
+        set_threads,
+        threads_from_config,
+    )
     from foundry.deploy.limits import Limits
 
     limits = batch = None
+    threads = DEFAULT_THREADS
     if args.config:
         try:
             cfg = config.load(args.config)
@@ -56,6 +62,8 @@ def _serve(args: argparse.Namespace) -> int:
             print(f"ERROR [serve] {exc}", file=sys.stderr)
             return 1
         limits, batch = Limits.from_config(cfg), BatchSettings.from_config(cfg)
+        threads = threads_from_config(cfg)
+    set_threads(threads)
     serve.serve(
         args.root,
         args.host,

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import fakes
 import httpx
 import pytest
+from factory import ROOT
 from prometheus_client.parser import text_string_to_metric_families
 
 from foundry.deploy import models, registry
@@ -109,3 +110,22 @@ def test_service_batches_concurrent_callers_and_counts_batches(tmp_path, monkeyp
     }
     assert sizes["foundry_batch_size_sum"] == len(rows)  # every request answered in a batch
     assert sizes["foundry_batch_size_count"] < len(rows)  # and some batches held several
+
+
+def test_serve_threads_from_config_and_applied():
+    import torch
+
+    from foundry import config
+    from foundry.deploy.batching import set_threads, threads_from_config
+
+    demo = config.load(ROOT / "config" / "config.yaml")
+    assert threads_from_config(demo) == 1  # the default
+    assert threads_from_config({"serve": {"threads": 3}}) == 3
+    with pytest.raises(config.ConfigError, match="serve.threads"):
+        config.load(ROOT / "config" / "config.yaml", {"serve": {"threads": 0}})
+    before = torch.get_num_threads()
+    try:
+        set_threads(1)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
