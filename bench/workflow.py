@@ -59,6 +59,7 @@ rule merge_silver:
     input:
         parts=lambda w: [f"silver/{{w.ds}}/parts/shard-{{k}}.parquet" for k in K],
         rejects=lambda w: [f"silver/{{w.ds}}/parts/rejects-{{k}}.parquet" for k in K],
+        hashes=lambda w: [f"silver/{{w.ds}}/parts/hashes-{{k}}.parquet" for k in K],
         tars=lambda w: [f"silver/{{w.ds}}/shards/shard-{{k}}.tar" for k in K],
         plan="silver/{{ds}}/plan.parquet",
     output: "silver/{{ds}}/manifest.parquet", "silver/{{ds}}/rejects.parquet"
@@ -70,6 +71,7 @@ rule standardize:
         "silver/{{ds}}/shards/shard-{{shard}}.tar",
         "silver/{{ds}}/parts/shard-{{shard}}.parquet",
         "silver/{{ds}}/parts/rejects-{{shard}}.parquet",
+        "silver/{{ds}}/parts/hashes-{{shard}}.parquet",
     shell: "touch {{output}}"
 
 rule plan:
@@ -136,6 +138,7 @@ def write_outputs(folder: Path, n_ds: int, n_shards: int) -> int:
                 f"silver/{ds}/shards/shard-{k:05d}.tar",
                 f"silver/{ds}/parts/shard-{k:05d}.parquet",
                 f"silver/{ds}/parts/rejects-{k:05d}.parquet",
+                f"silver/{ds}/parts/hashes-{k:05d}.parquet",
             ]
         layers[3] += [f"silver/{ds}/manifest.parquet", f"silver/{ds}/rejects.parquet"]
     layers[4] = [f"splits/stt/{s}.parquet" for s in ("train", "dev", "test")]

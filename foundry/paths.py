@@ -51,6 +51,11 @@ def shard_rejects(ds: str, k: int | str) -> str:
     return f"silver/{ds}/parts/rejects-{_k(k)}.parquet"
 
 
+def shard_hashes(ds: str, k: int | str) -> str:
+    """Raw-audio hashes of one shard's items: duplicates are resolved where the shards meet."""
+    return f"silver/{ds}/parts/hashes-{_k(k)}.parquet"
+
+
 def silver_manifest(ds: str) -> str:
     return f"silver/{ds}/manifest.parquet"
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import resource
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -27,6 +28,14 @@ def setup_logging(log_path: str | None = None, level: int = logging.INFO) -> Non
     )
 
 
+def process_cost() -> str:
+    """CPU seconds of this job's process so far, imports included (bench/endtoend.py reads it)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+    return f"process cpu_s={cpu:.3f} peak_rss_mb={own.ru_maxrss / 1024:.1f}"
+
+
 @contextlib.contextmanager
 def step(name: str, smk: Any) -> Iterator[dict[str, Any]]:
     """Run one workflow step: its settings in, readable error out.
@@ -40,6 +49,7 @@ def step(name: str, smk: Any) -> Iterator[dict[str, Any]]:
     try:
         settings = getattr(smk.params, "settings", None)
         yield decode(settings) if isinstance(settings, str) else config_mod.validate(smk.config)
+        logger.info("done: %s", process_cost())
     except Exception as exc:
         if isinstance(exc, UserError):
             logger.error("ERROR [%s] %s", name, exc)

@@ -173,16 +173,28 @@ def _tail_problem(fh: Any, offset: int) -> str | None:
 
 
 def check_shard(
-    ds: str, k: int, root: Path, rows: dict[str, dict[str, Any]] | None
+    ds: str,
+    k: int,
+    root: Path,
+    rows: dict[str, dict[str, Any]] | None,
+    resolved: frozenset[str] = frozenset(),
 ) -> list[Problem]:
-    """One shard tar (streamed, one item in memory at a time) and its kept/rejected parts."""
+    """One shard tar (streamed, one item in memory at a time) and its kept/rejected parts.
+
+    ``resolved``: items merge rejected as duplicates of an item in another shard; their shard
+    kept them (and holds their WAV), the manifest does not list them.
+    """
     rel = paths.shard_tar(ds, k)
     fix = rebuild(rel)
     expected = None
     if rows is not None:
         expected = {i for i, r in rows.items() if r["shard"] == paths.shard_name(k)}
     out: list[Problem] = []
-    for part_rel in (paths.shard_part(ds, k), paths.shard_rejects(ds, k)):
+    for part_rel in (
+        paths.shard_part(ds, k),
+        paths.shard_rejects(ds, k),
+        paths.shard_hashes(ds, k),
+    ):
         if not (root / part_rel).exists():
             out.append(problem(part_rel, "missing", fix))
             continue
@@ -190,7 +202,7 @@ def check_shard(
         if err:
             out.append(problem(part_rel, err, fix))
         elif part_rel == paths.shard_part(ds, k) and expected is not None:
-            ids = set(table.column("id").to_pylist())
+            ids = set(table.column("id").to_pylist()) - resolved
             if ids != expected:
                 what = f"{len(ids)} kept items but the manifest puts {len(expected)} in this shard"
                 out.append(problem(part_rel, what, fix))
@@ -207,14 +219,14 @@ def check_shard(
                     item_problems.append(problem(rel, f"unexpected member {member.name!r}", fix))
                     continue
                 if stem != current and current is not None:
-                    item_problems += _finish_item(rel, current, parts, rows, fix, seen)
+                    item_problems += _finish_item(rel, current, parts, rows, fix, seen, resolved)
                     parts = {}
                 current = stem
                 body = tar.extractfile(member)
                 assert body is not None
                 parts[ext] = body.read()
             if current is not None:
-                item_problems += _finish_item(rel, current, parts, rows, fix, seen)
+                item_problems += _finish_item(rel, current, parts, rows, fix, seen, resolved)
             tail = _tail_problem(fh, tar.offset)
             if tail:
                 item_problems.append(problem(rel, tail, fix))
@@ -234,11 +246,14 @@ def _finish_item(
     rows: dict[str, dict[str, Any]] | None,
     fix: str,
     seen: set[str],
+    resolved: frozenset[str] = frozenset(),
 ) -> list[Problem]:
     if item in seen:
         return [problem(rel, "stored twice in this shard", fix, item)]
     seen.add(item)
     row = rows.get(item) if rows is not None else None
+    if item in resolved and row is None:  # a cross-shard duplicate: its WAV stays, unlisted
+        return _check_shard_item(rel, item, parts, None, fix)
     if rows is not None and row is None:
         return [problem(rel, "in the shard but not in the silver manifest", fix, item)]
     return _check_shard_item(rel, item, parts, row, fix)
@@ -275,9 +290,22 @@ def check_silver(ds: str, shards: int, root: Path) -> list[Problem]:
     for item, r in sorted((rows or {}).items()):
         if r["shard"] not in names:
             problems.append(problem(mrel, f"item in unknown shard {r['shard']!r}", fix, item))
+    resolved = _duplicates(root / paths.silver_rejects(ds))
     for k in range(shards):
-        problems += check_shard(ds, k, root, rows)
+        problems += check_shard(ds, k, root, rows, resolved)
     return problems
+
+
+def _duplicates(rejects: Path) -> frozenset[str]:
+    """Items merge rejected as duplicate audio (empty when the rejects cannot be read)."""
+    table, err = _read_parquet(rejects, ["id", "reason"]) if rejects.exists() else (None, "-")
+    if err or table is None:
+        return frozenset()
+    return frozenset(
+        i
+        for i, why in zip(table["id"].to_pylist(), table["reason"].to_pylist(), strict=True)
+        if why == "duplicate_audio"
+    )
 
 
 def silver_index(ds: str, root: Path) -> dict[str, dict[str, Any]] | None:

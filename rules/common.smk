@@ -1,9 +1,17 @@
 # Config validation, path helpers and input functions: the only logic the rules see.
 import json
+import os
 import sys
 from pathlib import Path
 
 sys.path.insert(0, workflow.basedir)
+# Jobs started with plain entry points (`python -m foundry.silver`) import this workflow's own
+# foundry package too: they inherit this environment (cluster jobs load this file again first).
+os.environ.update(
+    PYTHONPATH=os.pathsep.join(
+        [workflow.basedir, *filter(None, [os.getenv("PYTHONPATH")])]
+    )
+)
 
 from snakemake.exceptions import WorkflowError  # noqa: E402
 
@@ -65,6 +73,7 @@ def shard_parts(wildcards):
     return {
         "parts": [paths.shard_part(wildcards.ds, k) for k in ks],
         "rejects": [paths.shard_rejects(wildcards.ds, k) for k in ks],
+        "hashes": [paths.shard_hashes(wildcards.ds, k) for k in ks],
         "tars": [paths.shard_tar(wildcards.ds, k) for k in ks],
         "plan": paths.plan(wildcards.ds),
     }

@@ -1,4 +1,5 @@
 # Phase 2: plan → one job per shard (decode, mono, 16 kHz, checks, WAV tar) → merged manifests.
+# Plain entry points (python -m foundry.silver), not script:, so no job imports Snakemake.
 
 
 rule plan:
@@ -16,8 +17,8 @@ rule plan:
         runtime=30,
     params:
         settings=lambda wc: steps.encode(steps.standardize(CFG, wc.ds)),
-    script:
-        "../scripts/plan.py"
+    shell:
+        "python -m foundry.silver plan --settings {params.settings:q} --log {log:q} ds={wildcards.ds}"
 
 
 rule standardize:
@@ -28,6 +29,7 @@ rule standardize:
         tar=paths.shard_tar("{ds}", "{shard}"),
         part=paths.shard_part("{ds}", "{shard}"),
         rejects=paths.shard_rejects("{ds}", "{shard}"),
+        hashes=paths.shard_hashes("{ds}", "{shard}"),
     log:
         paths.log("standardize", "{ds}-{shard}"),
     benchmark:
@@ -40,8 +42,9 @@ rule standardize:
         runtime=60,
     params:
         settings=lambda wc: steps.encode(steps.standardize(CFG, wc.ds)),
-    script:
-        "../scripts/standardize.py"
+    shell:
+        "python -m foundry.silver standardize --settings {params.settings:q} --log {log:q}"
+        " ds={wildcards.ds} shard={wildcards.shard}"
 
 
 rule merge_silver:
@@ -60,5 +63,5 @@ rule merge_silver:
         runtime=15,
     params:
         settings=lambda wc: steps.encode(steps.merge(CFG, wc.ds)),
-    script:
-        "../scripts/merge_silver.py"
+    shell:
+        "python -m foundry.silver merge_silver --settings {params.settings:q} --log {log:q} ds={wildcards.ds}"

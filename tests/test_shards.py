@@ -315,3 +315,45 @@ def test_long_recordings_are_cut_at_their_timestamps_or_pauses(tmp_path):
     assert len(kept) >= 2 and rej == {}  # grouped at pauses up to max_duration
     assert sum(r["duration"] for r in kept) > 0.6 * x.size / 16000  # the speech is kept
     assert all(1.0 <= r["duration"] <= 10.0 and r["parent_id"] for r in kept)
+
+
+def test_plan_reads_no_audio_and_duplicates_meet_at_merge(tmp_path, monkeypatch):
+    """Audio is read once, in the shard jobs; duplicates across shards keep the smallest id."""
+    from foundry import validate
+    from foundry.ingest import sources
+
+    sr = 16000
+    same = wav(tone(1.0, sr, 220), sr)
+    rows = [
+        {"audio": wav(tone(1.0, sr, 300 + 20 * i), sr), "text": SENTENCES[i], "spk": f"s{i}"}
+        for i in range(6)
+    ]
+    rows[1]["audio"] = rows[4]["audio"] = rows[5]["audio"] = (
+        same  # shard 0 row 1, shard 1 rows 4, 5
+    )
+    s = settings(tmp_path, rows, {"audio": "audio", "text": "text", "speaker": "spk"}, ["stt"])
+    reads = []
+    real = sources.audio_bytes
+    monkeypatch.setattr(sources, "audio_bytes", lambda *a: reads.append(a) or real(*a))
+    shards.write_plan(s, tmp_path)
+    assert len(reads) <= 1  # at most the first row: "does this dataset have waveforms at all?"
+    plan = pq.read_table(tmp_path / paths.plan("ds")).to_pylist()
+    assert [p["shard"] for p in plan] == [0, 0, 0, 1, 1, 1]
+    for k in range(s.shards):
+        shards.standardize_shard(s, k, tmp_path)
+    reads.clear()
+    shards.merge("ds", s.shards, tmp_path)
+    assert reads == []
+    ids = [p["id"] for p in plan]
+    keeper = min(ids[1], ids[4], ids[5])
+    kept = pq.read_table(tmp_path / paths.silver_manifest("ds")).to_pylist()
+    rej = pq.read_table(tmp_path / paths.silver_rejects("ds")).to_pylist()
+    assert sorted(r["id"] for r in kept) == sorted({ids[0], ids[2], ids[3], keeper})
+    dups = {r["id"]: r for r in rej if r["reason"] == "duplicate_audio"}
+    assert set(dups) == {ids[1], ids[4], ids[5]} - {keeper}
+    assert all(r["detail"] == f"same audio bytes as {keeper}" for r in dups.values())
+    assert {(r["source_file"], r["source_row"]) for r in dups.values()} == {
+        (p["source_file"], p["source_row"]) for p in plan if p["id"] in dups
+    }
+    # the shard that kept a later-resolved duplicate still holds its WAV; validate accepts it
+    assert validate.check_silver("ds", s.shards, tmp_path) == []

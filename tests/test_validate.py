@@ -28,7 +28,7 @@ from workflow import planned_jobs, snakemake, tree_bytes
 from foundry import audio, paths, validate
 from foundry.atomic import sha256_file, write_json, write_parquet, write_text
 from foundry.gold import publish
-from foundry.silver.shards import MANIFEST_SCHEMA, PLAN_SCHEMA, REJECT_SCHEMA
+from foundry.silver.shards import HASH_SCHEMA, MANIFEST_SCHEMA, PLAN_SCHEMA, REJECT_SCHEMA
 
 CFG: dict[str, Any] = {
     "default_shards": 1,
@@ -79,6 +79,7 @@ def _silver(root: Path, ds: str, rows: list[dict[str, Any]], wavs: dict[str, byt
         mine = [r for r in rows if r["shard"] == paths.shard_name(k)]
         write_parquet(root / paths.shard_part(ds, k), pa.Table.from_pylist(mine, MANIFEST_SCHEMA))
         write_parquet(root / paths.shard_rejects(ds, k), REJECT_SCHEMA.empty_table())
+        write_parquet(root / paths.shard_hashes(ds, k), HASH_SCHEMA.empty_table())
         members = []
         for r in mine:
             if r["id"] in wavs:

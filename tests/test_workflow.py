@@ -33,6 +33,20 @@ def test_gold_has_all_engines_and_second_run_is_a_noop(demo):
     assert planned_jobs(demo, "gold/") == {}
 
 
+def test_published_bytes_are_unchanged(demo):
+    """Gold and silver manifests equal the recorded bytes (re-record: tests/golden.py)."""
+    import golden
+
+    rec = json.loads(golden.RECORD.read_text(encoding="utf-8"))
+    here = golden.fingerprint()
+    if here != rec["fingerprint"]:
+        diff = sorted(k for k in here if here[k] != rec["fingerprint"].get(k))
+        pytest.skip(f"exact float bytes are recorded for another machine/library set: {diff}")
+    got = golden.outputs(demo)
+    changed = sorted(f for f in set(got) | set(rec["files"]) if got.get(f) != rec["files"].get(f))
+    assert changed == [], f"outputs differ from tests/data/demo-outputs.json: {changed[:8]}"
+
+
 def raw_rows(path: Path) -> int:
     """Rows of one raw data file, counted without the project's readers."""
     import gzip

@@ -1,8 +1,15 @@
 """Phase 2: standardize a dataset into silver shards, one independent job per shard.
 
-plan      one streaming pass over the raw rows: id, shard, audio hash, duplicate_of
-shard k   decode → mono → 16 kHz → checks → PCM16 WAV in a deterministic tar, kept/rejected rows
-merge     concatenate parts into manifest.parquet / rejects.parquet and prove nothing was lost
+plan      one pass over the raw rows without their audio: id, shard, source file and row
+shard k   read + hash the raw audio, decode → mono → 16 kHz → checks → PCM16 WAV in a
+          deterministic tar, kept/rejected rows, and each item's raw-audio hash
+merge     concatenate parts into manifest.parquet / rejects.parquet, resolve duplicate audio
+          across shards from the hashes, and prove nothing was lost
+
+Each clip's bytes are read and decoded once, in its shard job. Exact duplicates are found where
+the shards meet: every group of items with the same raw-audio bytes keeps its smallest id; the
+others become ``duplicate_audio`` rejects at merge (a shard that had kept one still holds its WAV
+in its tar, unlisted: the tar is that job's output and is not rewritten).
 """
 
 from __future__ import annotations
@@ -38,8 +45,14 @@ PLAN_SCHEMA = pa.schema(
         ("shard", pa.int32()),
         ("source_file", pa.string()),
         ("source_row", pa.int64()),
+    ]
+)
+HASH_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
         ("raw_sha256", pa.string()),
-        ("duplicate_of", pa.string()),
+        ("source_file", pa.string()),
+        ("source_row", pa.int64()),
     ]
 )
 MANIFEST_SCHEMA = pa.schema(
@@ -170,52 +183,62 @@ def shard_of(index: int, total: int, shards: int) -> int:
 
 
 def make_plan(settings: Settings, root: str | Path = ".") -> pa.Table:
-    """One streaming pass: assign shards, hash raw audio, mark exact duplicates."""
+    """One streaming pass over the rows without their audio: ids, shards, source positions."""
     manifest = read_manifest(settings.dataset, root)
-    items = []
-    first_seen: dict[str, str] = {}
-    with_audio = settings.needs("audio")
-    audible = considered = 0
+    items = [
+        (it.id, it.source_file, it.source_row)
+        for it in iter_items(
+            settings.dataset,
+            settings.columns,
+            manifest,
+            root,
+            with_audio=False,
+            fields=settings.fields,
+        )
+    ]
+    if settings.needs("audio") and items and not _has_waveform(settings, manifest, root):
+        raise DatasetError(_no_waveforms(settings, manifest, root))
+    ids = [i[0] for i in items]
+    if len(set(ids)) != len(ids):
+        seen: set[str] = set()
+        dup = sorted({i for i in ids if i in seen or seen.add(i)})[:5]
+        raise AccountingError(
+            f"dataset '{settings.dataset}': item ids are not unique ({dup}); map a unique column "
+            f"as datasets.{settings.dataset}.columns.id or remove that mapping"
+        )
+    rows = [
+        {
+            "id": i,
+            "shard": shard_of(n, len(items), settings.shards),
+            "source_file": f,
+            "source_row": r,
+        }
+        for n, (i, f, r) in enumerate(items)
+    ]
+    return pa.Table.from_pylist(rows, schema=PLAN_SCHEMA)
+
+
+def _has_waveform(settings: Settings, manifest: dict[str, Any], root: str | Path) -> bool:
+    """Whether any kept row has audio bytes: reads rows until the first one that does.
+
+    A dataset of paths into audio that is not in the repo fails here, in its plan, in one line;
+    a normal dataset answers at its first row.
+    """
+    considered = False
     for it in iter_items(
         settings.dataset,
         settings.columns,
         manifest,
         root,
-        with_audio=with_audio,
+        with_audio=True,
         fields=settings.fields,
+        batch_size=8,
     ):
-        keep = settings.filtered_out(it) is None
-        digest = hashlib.sha256(it.audio).hexdigest() if it.audio and keep else ""
-        considered += keep
-        audible += bool(keep and it.audio)
-        items.append((it.id, it.source_file, it.source_row, digest))
-    if with_audio and considered and not audible:
-        raise DatasetError(_no_waveforms(settings, manifest, root))
-    ids = [i[0] for i in items]
-    if len(set(ids)) != len(ids):
-        dup = sorted({i for i in ids if ids.count(i) > 1})[:5]
-        raise AccountingError(
-            f"dataset '{settings.dataset}': item ids are not unique ({dup}); map a unique column "
-            f"as datasets.{settings.dataset}.columns.id or remove that mapping"
-        )
-    # Keeper of a duplicate group: the smallest id, so the choice never depends on file order.
-    for item_id_, _, _, digest in sorted(items):
-        if digest and digest not in first_seen:
-            first_seen[digest] = item_id_
-    rows = []
-    for n, (item_id_, f, r, digest) in enumerate(items):
-        keeper = first_seen.get(digest, item_id_) if digest else item_id_
-        rows.append(
-            {
-                "id": item_id_,
-                "shard": shard_of(n, len(items), settings.shards),
-                "source_file": f,
-                "source_row": r,
-                "raw_sha256": digest,
-                "duplicate_of": keeper if keeper != item_id_ else "",
-            }
-        )
-    return pa.Table.from_pylist(rows, schema=PLAN_SCHEMA)
+        if settings.filtered_out(it) is None:
+            if it.audio:
+                return True
+            considered = True
+    return not considered  # every row filtered out: nothing to say about waveforms
 
 
 def _no_waveforms(settings: Settings, manifest: dict[str, Any], root: str | Path) -> str:
@@ -474,6 +497,20 @@ def long_recording(
     return pieces, bad
 
 
+def _read(path: Path, columns: list[str] | None = None) -> pa.Table:
+    """A whole parquet file; pq.ParquetFile, not pq.read_table, whose dataset layer imports
+    pandas (~0.2 s of CPU in every job that reads one file)."""
+    return pq.ParquetFile(path).read(columns=columns)
+
+
+def plan_rows(path: Path, shard: int) -> list[dict[str, Any]]:
+    """One shard's plan rows, streamed in batches: a job's memory does not grow with the plan."""
+    out: list[dict[str, Any]] = []
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=65536):
+        out += [r for r in batch.to_pylist() if r["shard"] == shard]
+    return out
+
+
 def standardize_shard(settings: Settings, shard: int, root: str | Path = ".") -> dict[str, int]:
     """Write shard tar + kept/rejected parts for one shard; returns counts for the log."""
     root = Path(root)
@@ -481,14 +518,13 @@ def standardize_shard(settings: Settings, shard: int, root: str | Path = ".") ->
     manifest = read_manifest(ds, root)
     revision = manifest["resolved_revision"]
     # Only this shard's plan rows: a job's memory must not grow with the dataset.
-    plan = pq.read_table(root / paths.plan(ds), filters=[("shard", "==", shard)])
-    mine = [p for p in plan.to_pylist() if p["shard"] == shard]
-    dup_of = {p["id"]: p["duplicate_of"] for p in mine}
+    mine = plan_rows(root / paths.plan(ds), shard)
     rows: dict[str, set[int]] = {}
     for p in mine:
         rows.setdefault(p["source_file"], set()).add(p["source_row"])
     kept: list[dict[str, Any]] = []
     rejected: list[dict[str, Any]] = []
+    hashes: list[dict[str, Any]] = []  # raw-audio hashes: duplicates are resolved at merge
     members: list[tuple[str, bytes | _Spooled, bytes]] = []
     # WAVs wait in a temp file (not in memory) until the tar is written in id order.
     spool = tempfile.TemporaryFile(prefix="foundry-shard-")
@@ -522,11 +558,15 @@ def standardize_shard(settings: Settings, shard: int, root: str | Path = ".") ->
         if why:
             rejected.append(_reject(settings, it, "filtered", why))
             continue
-        if dup_of.get(it.id):
-            rejected.append(
-                _reject(settings, it, "duplicate_audio", f"same audio bytes as {dup_of[it.id]}")
+        if it.audio:
+            hashes.append(
+                {
+                    "id": it.id,
+                    "raw_sha256": hashlib.sha256(it.audio).hexdigest(),
+                    "source_file": it.source_file,
+                    "source_row": it.source_row,
+                }
             )
-            continue
         label, dropped = settings.map_label(it.label)
         if dropped:
             rejected.append(
@@ -596,6 +636,8 @@ def standardize_shard(settings: Settings, shard: int, root: str | Path = ".") ->
     write_parquet(
         root / paths.shard_rejects(ds, shard), pa.Table.from_pylist(rejected, REJECT_SCHEMA)
     )
+    hashes.sort(key=lambda r: r["id"])
+    write_parquet(root / paths.shard_hashes(ds, shard), pa.Table.from_pylist(hashes, HASH_SCHEMA))
     rows_ = kept + rejected
     covered = accounted([r["id"] for r in rows_], [r["parent_id"] for r in rows_])
     if covered != {p["id"] for p in mine}:
@@ -652,14 +694,53 @@ def read_shard(path: str | Path, ids: set[str] | None = None) -> dict[str, dict[
     return out
 
 
+def duplicates(hashes: pa.Table) -> dict[str, tuple[str, str, int]]:
+    """{id: (keeper id, source_file, source_row)} for every item whose raw audio bytes another
+    item with a smaller id also has (the keeper never depends on file or shard order)."""
+    keeper: dict[str, str] = {}
+    out: dict[str, tuple[str, str, int]] = {}
+    for r in sorted(hashes.to_pylist(), key=lambda r: r["id"]):
+        first = keeper.setdefault(r["raw_sha256"], r["id"])
+        if first != r["id"]:
+            out[r["id"]] = (first, r["source_file"], r["source_row"])
+    return out
+
+
+def _without(table: pa.Table, gone: set[str]) -> pa.Table:
+    """Rows whose item (or whose recording, for a segment) is not in ``gone``."""
+    if not gone or table.num_rows == 0:
+        return table
+    ids, parents = table["id"].to_pylist(), table["parent_id"].to_pylist()
+    owners = [p or i for i, p in zip(ids, parents, strict=True)]
+    return table.filter(pa.array([o not in gone for o in owners]))
+
+
 def merge(ds: str, shards: int, root: str | Path = ".") -> dict[str, int]:
-    """Concatenate shard parts; fail if any planned item is neither kept nor rejected."""
+    """Concatenate shard parts, resolve duplicate audio across shards, prove nothing was lost."""
     root = Path(root)
-    kept = [pq.read_table(root / paths.shard_part(ds, k)) for k in range(shards)]
-    rej = [pq.read_table(root / paths.shard_rejects(ds, k)) for k in range(shards)]
-    manifest = pa.concat_tables(kept).sort_by("id") if kept else MANIFEST_SCHEMA.empty_table()
-    rejects = pa.concat_tables(rej).sort_by("id") if rej else REJECT_SCHEMA.empty_table()
-    planned = set(pq.read_table(root / paths.plan(ds), columns=["id"]).column("id").to_pylist())
+    kept = [_read(root / paths.shard_part(ds, k)) for k in range(shards)]
+    rej = [_read(root / paths.shard_rejects(ds, k)) for k in range(shards)]
+    hashes = [_read(root / paths.shard_hashes(ds, k)) for k in range(shards)]
+    dups = duplicates(pa.concat_tables(hashes) if hashes else HASH_SCHEMA.empty_table())
+    manifest = pa.concat_tables(kept) if kept else MANIFEST_SCHEMA.empty_table()
+    rejects = pa.concat_tables(rej) if rej else REJECT_SCHEMA.empty_table()
+    manifest = _without(manifest, set(dups)).sort_by("id")
+    dup_rows = [
+        {
+            "id": i,
+            "dataset": ds,
+            "reason": "duplicate_audio",
+            "detail": f"same audio bytes as {first}",
+            "source_file": f,
+            "source_row": r,
+            "parent_id": "",
+        }
+        for i, (first, f, r) in sorted(dups.items())
+    ]
+    rejects = pa.concat_tables(
+        [_without(rejects, set(dups)), pa.Table.from_pylist(dup_rows, REJECT_SCHEMA)]
+    ).sort_by("id")
+    planned = set(_read(root / paths.plan(ds), ["id"]).column("id").to_pylist())
     seen = manifest.column("id").to_pylist() + rejects.column("id").to_pylist()
     parents = manifest.column("parent_id").to_pylist() + rejects.column("parent_id").to_pylist()
     covered = accounted(seen, parents)
@@ -671,4 +752,4 @@ def merge(ds: str, shards: int, root: str | Path = ".") -> dict[str, int]:
         )
     write_parquet(root / paths.silver_manifest(ds), manifest)
     write_parquet(root / paths.silver_rejects(ds), rejects)
-    return {"kept": manifest.num_rows, "rejected": rejects.num_rows}
+    return {"kept": manifest.num_rows, "rejected": rejects.num_rows, "duplicates": len(dups)}
