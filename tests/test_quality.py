@@ -428,3 +428,17 @@ def test_bandwidth_tells_wideband_from_upsampled_telephone_audio():
     assert q.effective_bandwidth_hz(np.zeros(SR, np.float32), SR) == 0.0
     assert q.effective_bandwidth_hz(np.zeros(1, np.float32), SR) == 0.0
     assert q.effective_bandwidth_hz(non_speech()["white_noise"], SR) > 7500
+
+
+@pytest.mark.parametrize("n", [2, 17, 512, 513, 16000, 33333])
+@pytest.mark.parametrize("sr", [8000, 16000, 22050])
+def test_numpy_welch_matches_scipy(n, sr):
+    """The bandwidth gate's PSD is scipy.signal.welch's, without importing scipy per job."""
+    from scipy.signal import welch
+
+    y = np.random.default_rng(n + sr).standard_normal(n)
+    nperseg = min(n, 1 << max(4, math.ceil(math.log2(0.032 * sr))))
+    f_ref, p_ref = welch(y, fs=sr, window="hann", nperseg=nperseg, detrend="constant")
+    f, p = q.welch_psd(y, sr, nperseg)
+    assert np.array_equal(f, f_ref)
+    np.testing.assert_allclose(p, p_ref, rtol=1e-10, atol=0)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from foundry import __version__, paths
-from foundry.atomic import atomic_dir, sha256_file, write_json
+from foundry.atomic import atomic_dir, copy_hashed, sha256_file, write_json
 from foundry.errors import UserError
 from foundry.ingest import layouts
 
@@ -220,9 +220,17 @@ def local_files(ds: str, spec: dict[str, Any]) -> list[str]:
     return local_layout(ds, spec)[1]
 
 
-def _describe(root: Path, files: list[str]) -> list[dict[str, Any]]:
+def _describe(
+    root: Path, files: list[str], known: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """Path, size and sha256 per file; ``known`` hashes (checked at download) are not redone."""
+    known = known or {}
     return [
-        {"path": f, "size": (root / f).stat().st_size, "sha256": sha256_file(root / f)}
+        {
+            "path": f,
+            "size": (root / f).stat().st_size,
+            "sha256": known.get(f) or sha256_file(root / f),
+        }
         for f in files
     ]
 
@@ -239,11 +247,14 @@ def ingest_local(ds: str, spec: dict[str, Any], out_dir: str | Path) -> dict[str
     src = Path(spec["path"])
     lay, files = local_layout(ds, spec)
     target = Path(out_dir) / "files"
+    digests = {}
     with atomic_dir(target) as tmp:
-        for f in files:
+        for f in files:  # a copy, not a link: the source may be rewritten in place later
             (tmp / f).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(src / f, tmp / f)
-    entries = _describe(target, files)
+            digests[f] = copy_hashed(src / f, tmp / f)
+    entries = [
+        {"path": f, "size": (target / f).stat().st_size, "sha256": digests[f]} for f in files
+    ]
     head = _git_head(src)
     return {
         "dataset": ds,
@@ -382,6 +393,7 @@ def ingest_hub(
     extra = {"README.md"} & set(names) if via != PARQUET_BRANCH else set()
     files = sorted(set(lay.files) | set(_extra(names, spec)) | extra)
     expected = {}
+    verified: dict[str, str] = {}  # sha256 of files checked at download (hashed once)
     for s in siblings:
         lfs = getattr(s, "lfs", None)
         if s.rfilename in files and lfs is not None:
@@ -410,9 +422,13 @@ def ingest_hub(
                 raise TransientHubError(
                     f"dataset '{ds}': {f} is {p.stat().st_size} bytes, the Hub says {want_size}"
                 )
-            if want_sha and sha256_file(p) != want_sha:
-                _evict(p)
-                raise TransientHubError(f"dataset '{ds}': {f} failed its sha256 check; refetching")
+            if want_sha:
+                got = verified[f] = sha256_file(p)
+                if got != want_sha:
+                    _evict(p)
+                    raise TransientHubError(
+                        f"dataset '{ds}': {f} failed its sha256 check; refetching"
+                    )
             if f.endswith(".parquet"):
                 try:
                     _check_parquet(p)
@@ -436,7 +452,7 @@ def ingest_hub(
         "requested_revision": requested,
         "resolved_revision": sha,
         "layout": lay.to_json(),
-        "files": _describe(target, files),
+        "files": _describe(target, files, verified),
         "tools": tool_versions(),
     }
 
