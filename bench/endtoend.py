@@ -1,0 +1,198 @@
+"""Standardization end to end, as users run it, beside the in-process figure and the peers.
+
+    python bench/endtoend.py                     # 1 h and 4 h corpora, 2 workers, 8 shards
+    python bench/endtoend.py --hours 0.1 --skip hf --skip lhotse     # quick look
+
+For each corpus size, in one run on the same corpus, warm page cache and worker count:
+
+- **snakemake**: `snakemake silver/bench/manifest.parquet --cores W` in a fresh copy of this
+  workflow (Snakefile, rules, scripts, config, envs, foundry) with the corpus as a local dataset:
+  ingest (copy + hash), plan, one job per shard, merge. Measured over the whole process tree
+  (the `snakemake` process and every job it starts: kernel wait4 rusage, bench/measure.py).
+  Phases come from each job's own log line `done: process cpu_s=…` (foundry.runner; the job's
+  whole process, imports included); what remains of the tree's CPU is Snakemake itself
+  (DAG, scheduling, job bookkeeping, the shell wrappers).
+- **in-process**: the same plan / shard / merge functions called from one Python process with a
+  pool of W workers (bench/pipelines.py `foundry`; no ingest, no Snakemake).
+- **hf** and **lhotse**: the peers as in bench/pipelines.py.
+
+Speech detection (VAD) is off in every foundry run: the peers do none; its own cost is
+bench/vad_cost.py. Writes bench/endtoend.json and prints a table per corpus size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import measure  # noqa: E402
+from bench.corpus import make_corpus  # noqa: E402
+from bench.pipelines import DS  # noqa: E402
+from bench.run import machine, pipeline, versions, warm  # noqa: E402
+
+COPY = ("Snakefile", "rules", "scripts", "config", "envs", "foundry")
+PHASES = ("ingest", "plan", "standardize", "merge_silver")
+COST = re.compile(r"done: process cpu_s=(?P<cpu>[0-9.]+) peak_rss_mb=(?P<rss>[0-9.]+)")
+
+
+def project(work: Path, corpus: Path, shards: int) -> Path:
+    """A fresh copy of this workflow whose one dataset is the corpus."""
+    proj = work / "project"
+    shutil.rmtree(proj, ignore_errors=True)
+    proj.mkdir(parents=True)
+    for name in COPY:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, proj / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(src, proj / name)
+    cfg = {
+        "datasets": {
+            DS: {
+                "path": str(corpus),
+                "columns": {"audio": "audio", "text": "sentence", "speaker": "speaker"},
+                "engines": ["stt"],
+                "shards": shards,
+                "license": "cc0-1.0",
+            }
+        },
+        "audio": {"max_duration": 20.0},
+        "quality": {"vad": {"enabled": False}},  # the peers detect no speech (bench/vad_cost.py)
+    }
+    (proj / "config" / "bench.yaml").write_text(yaml.safe_dump(cfg, sort_keys=True))
+    return proj
+
+
+def phases(proj: Path) -> dict[str, dict]:
+    """CPU seconds and jobs per rule, from each job's `done:` log line."""
+    out: dict[str, dict] = {}
+    for rule in PHASES:
+        cpu, jobs, rss = 0.0, 0, 0.0
+        for log in sorted((proj / "logs" / rule).glob("*.log")):
+            m = COST.search(log.read_text(encoding="utf-8", errors="replace"))
+            if m is None:
+                raise SystemExit(f"{log}: no 'done: process cpu_s=' line; did the job finish?")
+            cpu += float(m["cpu"])
+            rss = max(rss, float(m["rss"]))
+            jobs += 1
+        out[rule] = {"jobs": jobs, "cpu_s": round(cpu, 3), "peak_job_rss_mb": rss}
+    return out
+
+
+def run_snakemake(corpus: Path, work: Path, workers: int, shards: int) -> dict:
+    proj = project(work, corpus, shards)
+    target = f"silver/{DS}/manifest.parquet"
+    cmd = ["snakemake", target, "--cores", str(workers), "--configfile", "config/bench.yaml"]
+    cmd += ["--quiet", "all"]
+    env = {"OMP_NUM_THREADS": "1", "PYTHONPATH": str(proj)}
+    m = measure.run(cmd, env=env, cwd=str(proj), merge_stderr=True)
+    if m.returncode != 0:
+        print(m.stdout[-4000:])
+        raise SystemExit(f"snakemake failed (exit {m.returncode})")
+    parts = phases(proj)
+    jobs_cpu = sum(p["cpu_s"] for p in parts.values())
+    parts["snakemake itself"] = {"jobs": 1, "cpu_s": round(m.cpu_s - jobs_cpu, 3)}
+    import pyarrow.parquet as pq
+
+    items = pq.read_metadata(proj / target).num_rows
+    shutil.rmtree(proj, ignore_errors=True)
+    return {
+        "wall_s": round(m.wall_s, 3),
+        "cpu_s": round(m.cpu_s, 3),
+        "peak_proc_rss_mb": round(m.peak_proc_rss_mb, 1),
+        "items": items,
+        "mode": "snakemake " + " ".join(cmd[1:]),
+        "phases": parts,
+    }
+
+
+def one_size(hours: float, args: argparse.Namespace) -> dict:
+    corpus = args.workdir / f"corpus-{hours:g}h"
+    meta = make_corpus(corpus, hours)
+    audio_s = meta["audio_seconds"]
+    print(f"\n== {hours:g} h corpus: {meta['items']} clips, {audio_s / 3600:.2f} h", flush=True)
+    runs: dict[str, dict] = {}
+    for kind in ("snakemake", "in-process", "hf", "lhotse"):
+        if kind in args.skip:
+            continue
+        warm(corpus)
+        print(f"running {kind} ...", flush=True)
+        if kind == "snakemake":
+            r = run_snakemake(corpus, args.workdir, args.workers, args.shards)
+        else:
+            name = "foundry" if kind == "in-process" else kind
+            r = pipeline(name, corpus, args.workdir, args.workers, args.shards)
+        r["audio_s_per_cpu_s"] = round(audio_s / r["cpu_s"], 1)
+        r["audio_s_per_wall_s"] = round(audio_s / r["wall_s"], 1)
+        runs[kind] = r
+    return {"corpus": meta, "runs": runs}
+
+
+def report(res: dict) -> None:
+    for size, block in res["sizes"].items():
+        runs = block["runs"]
+        print(
+            f"\n{size}: {block['corpus']['items']} clips, {block['corpus']['audio_seconds']:.0f} s"
+        )
+        print(
+            f"{'pipeline':<12}{'wall s':>9}{'CPU s':>9}{'audio-s/CPU-s':>15}{'audio-s/wall-s':>16}"
+        )
+        for kind, r in runs.items():
+            print(
+                f"{kind:<12}{r['wall_s']:>9.2f}{r['cpu_s']:>9.2f}"
+                f"{r['audio_s_per_cpu_s']:>15.0f}{r['audio_s_per_wall_s']:>16.0f}"
+            )
+        peers = [runs[k] for k in ("hf", "lhotse") if k in runs]
+        if "snakemake" in runs and peers:
+            sm = runs["snakemake"]
+            best_cpu = max(p["audio_s_per_cpu_s"] for p in peers)
+            best_wall = max(p["audio_s_per_wall_s"] for p in peers)
+            print(
+                f"snakemake / faster peer: {sm['audio_s_per_cpu_s'] / best_cpu:.2f}x per CPU-s, "
+                f"{sm['audio_s_per_wall_s'] / best_wall:.2f}x per wall-s (target 2x); "
+                f"{sm['audio_s_per_cpu_s']:.0f} audio-s per CPU-s (target 1000)"
+            )
+        if "snakemake" in runs:
+            print("where the snakemake run's CPU goes:")
+            total = runs["snakemake"]["cpu_s"]
+            for phase, p in runs["snakemake"]["phases"].items():
+                share = 100 * p["cpu_s"] / total if total else 0.0
+                print(f"  {phase:<18}{p['jobs']:>4} jobs {p['cpu_s']:>9.2f} CPU s {share:>5.1f}%")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--hours", type=float, nargs="+", default=[1.0, 4.0])
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--shards", type=int, default=8)
+    ap.add_argument("--skip", action="append", default=[], help="snakemake|in-process|hf|lhotse")
+    ap.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "foundry-bench")
+    ap.add_argument("--results", type=Path, default=ROOT / "bench" / "endtoend.json")
+    args = ap.parse_args(argv)
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    res: dict = {"machine": machine(), "versions": versions(), "sizes": {}}
+    res["settings"] = {"hours": args.hours, "workers": args.workers, "shards": args.shards}
+    for hours in args.hours:
+        res["sizes"][f"{hours:g}h"] = one_size(hours, args)
+    res["total_wall_s"] = round(time.perf_counter() - started, 1)
+    res["machine"]["load_avg_at_end"] = [round(x, 2) for x in __import__("os").getloadavg()]
+    report(res)
+    args.results.write_text(json.dumps(res, indent=1, sort_keys=True) + "\n")
+    print(f"\nwrote {args.results}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
