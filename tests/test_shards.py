@@ -357,3 +357,20 @@ def test_plan_reads_no_audio_and_duplicates_meet_at_merge(tmp_path, monkeypatch)
     }
     # the shard that kept a later-resolved duplicate still holds its WAV; validate accepts it
     assert validate.check_silver("ds", s.shards, tmp_path) == []
+
+
+def test_robust_speaking_rate_outlier_completes_the_shard(tmp_path):
+    """With enough items, a clip whose transcript is far faster than its shard's is rejected as
+    speaking_rate by the robust bounds, and the shard still accounts for every item."""
+    sr = 16000
+    rows = [
+        {"audio": wav(tone(2.0, sr, 150 + 7 * i), sr), "text": SENTENCES[i % 4][:20]}
+        for i in range(24)
+    ]
+    rows[5]["text"] = (SENTENCES[0] + " " + SENTENCES[1])[:44]  # ~2x the others' rate
+    s = settings(tmp_path, rows, {"audio": "audio", "text": "text"}, ["stt"], n_shards=1)
+    assert s.quality["speaking_rate"]["enabled"] and s.quality["speaking_rate"]["min_items"] <= 24
+    kept, rej = run_all(tmp_path, s)
+    assert [(r["source_row"], r["reason"]) for r in rej.values()] == [(5, "speaking_rate")]
+    assert "robust bounds" in next(iter(rej.values()))["detail"]
+    assert len(kept) == 23

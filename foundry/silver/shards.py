@@ -391,6 +391,7 @@ class Gates:
                     f"of {len(rates)} items in its shard; config quality.speaking_rate)",
                     "source_file": r["source_file"],
                     "source_row": r["source_row"],
+                    "parent_id": r["parent_id"],
                 }
         return out
 
