@@ -94,20 +94,6 @@ def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
         raise
 
 
-def copy_hashed(
-    src: str | os.PathLike[str], dst: str | os.PathLike[str], chunk: int = 1 << 20
-) -> str:
-    """Copy ``src`` to ``dst`` and return the sha256 of the bytes written: one read, not two."""
-    import hashlib
-
-    h = hashlib.sha256()
-    with open(src, "rb") as fin, open(dst, "wb") as fout:
-        while block := fin.read(chunk):
-            h.update(block)
-            fout.write(block)
-    return h.hexdigest()
-
-
 def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
     import hashlib
 

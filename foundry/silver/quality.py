@@ -750,10 +750,14 @@ def is_narrowband(
     sr_original: int | None = None,
     cutoff_hz: float = NARROWBAND_HZ,
     floor_db: float = BANDWIDTH_FLOOR_DB,
+    bandwidth_hz: float | None = None,
 ) -> bool:
     """Telephone-band audio: the source rate's Nyquist is <= cutoff_hz, or (a 16 kHz+ file)
     nothing above cutoff_hz comes within floor_db of the voice band (upsampled 8 kHz audio).
+    ``bandwidth_hz``: effective_bandwidth_hz(x, sr, floor_db) when the caller has it already.
     """
     if sr_original is not None and sr_original / 2 <= cutoff_hz:
         return True
-    return effective_bandwidth_hz(x, sr, floor_db) < cutoff_hz
+    if bandwidth_hz is None:
+        bandwidth_hz = effective_bandwidth_hz(x, sr, floor_db)
+    return bandwidth_hz < cutoff_hz

@@ -337,13 +337,15 @@ class Gates:
         pcm = std.pcm16
         x = pcm.astype(np.float32) / 32768.0
         sr = audio.TARGET_SR
-        band = quality.effective_bandwidth_hz(x, sr, self.band.get("floor_db", 50.0))
+        floor_db = self.band.get("floor_db", quality.BANDWIDTH_FLOOR_DB)
+        band = quality.effective_bandwidth_hz(x, sr, floor_db)
         narrow = quality.is_narrowband(
             x,
             sr,
             std.source_sample_rate,
             self.band.get("narrowband_hz", quality.NARROWBAND_HZ),
-            self.band.get("floor_db", quality.BANDWIDTH_FLOOR_DB),
+            floor_db,
+            bandwidth_hz=band,  # one spectrum per clip, not two
         )
         speech, ratio = std.duration, 1.0
         if self.detector is not None:
