@@ -40,5 +40,5 @@ rule all:
     input:
         paths.GOLD,
         all_model_outputs(),
-        deploy_wf.decisions(VIEW),
+        [local(f) for f in deploy_wf.decisions(VIEW)],
         foundry_report.outputs(VIEW.engines, trained_engines()),

@@ -81,8 +81,8 @@ rule plan:
 
 rule ingest:
     input: lambda w: [f"hub/{{w.ds}}/README.md", f"hub/{{w.ds}}/data/train-00000.parquet"]
-    output: "raw/{{ds}}/manifest.json"
-    shell: "touch {{output}}"
+    output: "raw/{{ds}}/manifest.json", directory("raw/{{ds}}/files")
+    shell: "mkdir -p {{output[1]}} && touch {{output[0]}}"
 """
 
 
@@ -155,6 +155,9 @@ def write_outputs(folder: Path, n_ds: int, n_shards: int) -> int:
             p.parent.mkdir(parents=True, exist_ok=True)
             p.touch()
             os.utime(p, (t + n * 10, t + n * 10))
+    for ds in datasets(n_ds):  # ingest's snapshot folder: written with the manifest
+        (folder / f"raw/{ds}/files").mkdir(parents=True, exist_ok=True)
+        os.utime(folder / f"raw/{ds}/files", (t, t))
     (folder / "gold").mkdir(exist_ok=True)
     (folder / "gold" / "stt").mkdir(exist_ok=True)
     os.utime(folder / "gold", (t + 60, t + 60))

@@ -25,6 +25,47 @@ except foundry_config.ConfigError as exc:
     raise WorkflowError(str(exc)) from None
 VIEW = foundry_config.View(CFG)
 DATA_ENV = "../envs/foundry.yaml"
+# --default-storage-provider (profiles/s3, docs/s3.md): every declared file lives in the bucket.
+OBJECT_STORAGE = workflow.storage_settings.default_storage_provider is not None
+
+
+def storage_view():
+    """Make the working directory Snakemake's local copy of the storage prefix (docs/s3.md).
+
+    Snakemake keeps local copies of storage files under <local-storage-prefix>/<provider>/<bucket>/
+    <prefix>/<path>, while the steps read and write project-relative paths (foundry.paths). A link
+    from that folder to the working directory makes both name the same file: an output is written
+    where Snakemake uploads it from, and an input is retrieved where the step reads it.
+    """
+    prefix = (workflow.storage_settings.default_storage_prefix or "").rstrip("/")
+    probe = workflow.storage_registry.default_storage_provider.object(f"{prefix}/probe")
+    valid = probe.is_valid_query()
+    if not valid:
+        raise WorkflowError(
+            f"default storage prefix {prefix!r}: {valid.reason}; give "
+            "--default-storage-prefix s3://<bucket>/<prefix> (profiles/s3 reads $FOUNDRY_S3_PREFIX)"
+        )
+    view = Path(probe.local_path()).parent
+    here = Path.cwd()
+    if view.is_symlink() and view.resolve() == here.resolve():
+        return
+    if view.is_symlink():
+        view.unlink()  # the project folder moved
+    elif view.exists():
+        raise WorkflowError(
+            f"{view} is a folder, so it would hide the working directory from the storage "
+            f"copies: move it away (it holds only local copies of {prefix}) and run again"
+        )
+    view.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        view.symlink_to(os.path.relpath(here, view.parent), target_is_directory=True)
+    except FileExistsError:  # another Snakemake process made it at the same moment
+        if view.resolve() != here.resolve():
+            raise
+
+
+if OBJECT_STORAGE:
+    storage_view()
 
 
 wildcard_constraints:
@@ -42,14 +83,18 @@ def locked_revisions():
 
 
 def ingest_inputs(wildcards):
-    """Local datasets: their files, so an edit reruns exactly that dataset."""
+    """Local datasets: their files, so an edit reruns exactly that dataset.
+
+    local(): a `path:` dataset is a folder on this machine (ingest is a localrule), never a
+    storage object, also when everything else lives in a bucket.
+    """
     spec = VIEW.dataset(wildcards.ds)
     if "path" in spec:
         try:
             files = local_files(wildcards.ds, spec)
         except IngestError as exc:
             raise WorkflowError(str(exc)) from None
-        return [str(Path(spec["path"]) / f) for f in files]
+        return [local(str(Path(spec["path"]) / f)) for f in files]
     return []
 
 
@@ -66,6 +111,16 @@ def ingest_settings(wildcards):
         if same and pinned.get("sha"):
             spec["revision"] = pinned["sha"]
     return steps.encode(settings)
+
+
+def raw_inputs(wildcards):
+    """What plan and standardize read of phase 1: the manifest, and with object storage also the
+    files (a cluster node must retrieve them from the bucket). Local builds keep the input set
+    they recorded, so adding this reran nothing there."""
+    out = {"manifest": paths.raw_manifest(wildcards.ds)}
+    if OBJECT_STORAGE:
+        out["files"] = paths.raw_files(wildcards.ds)
+    return out
 
 
 def shard_parts(wildcards):

@@ -10,11 +10,14 @@ localrules:
     rollback,
 
 
+# With object storage the registry stays outside the bucket (docs/s3.md), and so does the
+# decision that summarizes it: a local() file (without a shared file system Snakemake runs the
+# job on the main machine for that).
 rule deploy_engine:
     input:
         unpack(lambda wc: deploy_wf.inputs(CFG, wc.engine)),
     output:
-        paths.deploy_decision("{engine}"),
+        local(paths.deploy_decision("{engine}")),
     log:
         paths.log("deploy", "{engine}"),
     benchmark:
@@ -35,7 +38,7 @@ rule deploy_engine:
 
 rule deploy:
     input:
-        deploy_wf.decisions(VIEW),
+        [local(f) for f in deploy_wf.decisions(VIEW)],
 
 
 rule rollback:

@@ -7,7 +7,8 @@ rule ingest:
     input:
         ingest_inputs,
     output:
-        paths.raw_manifest("{ds}"),
+        manifest=paths.raw_manifest("{ds}"),
+        files=directory(paths.raw_files("{ds}")),
     log:
         paths.log("ingest", "{ds}"),
     conda:

@@ -187,7 +187,7 @@ rule report_training:
 rule report_metrics:
     input:
         metrics=[paths.metrics(e) for e in REPORT_TRAINED],
-        decisions=[paths.deploy_decision(e) for e in REPORT_DEPLOYED],
+        decisions=[local(paths.deploy_decision(e)) for e in REPORT_DEPLOYED],
     output:
         report(
             foundry_report.METRICS_TABLE,
@@ -214,7 +214,7 @@ rule report_metrics:
 rule report_comparison:
     input:
         metrics=[paths.metrics(e) for e in REPORT_TRAINED],
-        decisions=[paths.deploy_decision(e) for e in REPORT_DEPLOYED],
+        decisions=[local(paths.deploy_decision(e)) for e in REPORT_DEPLOYED],
     output:
         report(
             foundry_report.COMPARISON_PLOT,
@@ -240,7 +240,7 @@ rule report_comparison:
 
 rule report_deploy:
     input:
-        [paths.deploy_decision(e) for e in REPORT_DEPLOYED],
+        [local(paths.deploy_decision(e)) for e in REPORT_DEPLOYED],
     output:
         report(
             foundry_report.DEPLOY_TABLE,

@@ -4,7 +4,7 @@
 
 rule plan:
     input:
-        paths.raw_manifest("{ds}"),
+        unpack(raw_inputs),
     output:
         paths.plan("{ds}"),
     log:
@@ -23,7 +23,7 @@ rule plan:
 
 rule standardize:
     input:
-        manifest=paths.raw_manifest("{ds}"),
+        unpack(raw_inputs),
         plan=paths.plan("{ds}"),
     output:
         tar=paths.shard_tar("{ds}", "{shard}"),

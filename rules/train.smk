@@ -37,6 +37,7 @@ rule train:
         adapter=directory(paths.adapter_dir("{engine}")),
         metrics=paths.metrics("{engine}"),
         predictions=paths.test_predictions("{engine}"),
+        board=directory(paths.tensorboard_dir("{engine}")),
     log:
         paths.log("train", "{engine}"),
     benchmark:

@@ -8,13 +8,19 @@ from foundry.runner import step
 
 with step("report_metrics", snakemake) as cfg:  # noqa: F821 - injected by Snakemake
     engines = list(snakemake.params.engines)  # noqa: F821
-    declared = set(snakemake.input)  # noqa: F821 - only what the rule depends on is shown
+    # Only what the rule depends on is shown. With object storage an input is named by
+    # Snakemake's local copy, .snakemake/storage/<provider>/<bucket>/<prefix>/<project path>.
+    inputs = [str(f) for f in snakemake.input]  # noqa: F821
+
+    def declared(path: str) -> bool:
+        return any(f == path or f.endswith("/" + path) for f in inputs)
+
     metrics = {
-        e: report.read_optional(paths.metrics(e)) if paths.metrics(e) in declared else None
+        e: report.read_optional(paths.metrics(e)) if declared(paths.metrics(e)) else None
         for e in engines
     }
     deploys = {
-        e: report.deploy_state(e) if paths.deploy_decision(e) in declared else None for e in engines
+        e: report.deploy_state(e) if declared(paths.deploy_decision(e)) else None for e in engines
     }
     if snakemake.params.kind == "plot":  # noqa: F821
         rows = report.comparison_rows(engines, metrics, deploys)

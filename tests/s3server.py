@@ -1,4 +1,4 @@
-"""A real S3 API on 127.0.0.1 for the object-storage tests (docs/s3-plan.md).
+"""A real S3 API on 127.0.0.1 for the object-storage tests (docs/s3.md).
 
 moto's server mode (the HTTP/XML protocol that boto3 and the Snakemake S3 plugin speak: SigV4
 signatures, ListObjectsV2 paging, multipart uploads) runs in a thread of the test process, behind a

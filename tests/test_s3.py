@@ -1,4 +1,4 @@
-"""Object storage (docs/s3-plan.md): the demo through `snakemake --profile profiles/s3 gold/`, every
+"""Object storage (docs/s3.md): the demo through `snakemake --profile profiles/s3 gold/`, every
 file in a bucket of a real S3 API server on 127.0.0.1 (moto's server mode, tests/s3server.py).
 
 One build, then: the published gold (and raw manifests, silver, splits) byte-identical to a plain
@@ -7,12 +7,9 @@ to do; a job started from a fresh checkout reads its inputs from the bucket; one
 reruns only its own jobs and its engine, and gold/ is replaced as a whole; the planted AWS keys
 sign the requests but appear in no file, object or log; request counts per object.
 
-The rule changes this needs are the ```diff block in docs/s3-plan.md; while they are not in rules/
-yet, the test applies exactly that diff to its copy of the project (and fails, saying so, once
-the rules moved so that it no longer applies).
-
-Needs moto[server], boto3 and snakemake-storage-plugin-s3 (pyproject's dev extra): skipped
-without them, except in CI (CI=true), where a missing one fails.
+Needs moto[server], boto3 and snakemake-storage-plugin-s3 (pyproject's dev extra, installed by
+setup.sh): skipped without them, except in CI (CI=true or FOUNDRY_REQUIRE_S3=1), where a missing
+one fails.
 """
 
 from __future__ import annotations
@@ -54,45 +51,9 @@ def _require_deps() -> None:
     if not missing:
         return
     why = f"object storage test needs {', '.join(missing)}: pip install -e '.[dev]'"
-    if os.environ.get("CI") == "true":
+    if os.environ.get("CI") == "true" or os.environ.get("FOUNDRY_REQUIRE_S3") == "1":
         pytest.fail(f"CI=true but {why}")
     pytest.skip(why)
-
-
-# --- the rule diff from docs/s3-plan.md ----------------------------------------------------------
-
-
-def rule_diff() -> str | None:
-    plan = (ROOT / "docs/s3-plan.md").read_text("utf-8")
-    m = re.search(r"^```diff\n(.*?)^```", plan, re.S | re.M)
-    return m.group(1) if m else None
-
-
-def apply_rule_diff(proj: Path) -> str:
-    """Apply docs/s3-plan.md's rule diff to a project copy unless its rules already have it."""
-    diff = rule_diff()
-    if diff is None:
-        return "docs/s3-plan.md documents no pending rule diff"
-    patch = proj / ".s3-rules.diff"
-    patch.write_text(diff, encoding="utf-8")
-
-    def git_apply(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            ["git", "apply", *args, patch.name], cwd=proj, capture_output=True, text=True
-        )
-
-    try:
-        if git_apply("--reverse", "--check").returncode == 0:
-            return "already in rules/"
-        run = git_apply()
-        if run.returncode != 0:
-            pytest.fail(
-                "the rule diff in docs/s3-plan.md no longer applies to rules/ (they moved): "
-                f"land it or refresh it from a working copy.\n{run.stderr}"
-            )
-        return "applied to the test's copy"
-    finally:
-        patch.unlink()
 
 
 # --- running Snakemake against the bucket ------------------------------------------------------
@@ -178,7 +139,6 @@ def s3() -> Iterator[object]:
 def build(s3, tmp_path_factory) -> Build:
     """The demo built once to gold/ with every file in the bucket."""
     proj = copy_project(tmp_path_factory.mktemp("s3-demo"))
-    print(f"rule diff: {apply_rule_diff(proj)}")
     home = tmp_path_factory.mktemp("s3-home")
     b = Build(s3, proj, home, child_env(s3, home))
     start = s3.mark()
@@ -260,7 +220,6 @@ def test_second_run_has_nothing_to_do_here_or_on_a_fresh_checkout(build, tmp_pat
     assert reads and not {"PutObject", "DeleteObject", "DeleteObjects"} & set(reads), reads
     # A second machine: a fresh copy of the project (file times kept) and the same prefix.
     fresh = copy_project(tmp_path / "fresh")
-    apply_rule_diff(fresh)
     run = build.run("-n", "--cores", "1", "gold/", cwd=fresh, name="fresh checkout (dry)")
     assert job_counts(run.stdout + run.stderr) == {}
     # It can run any step: publishing again reads every splits/ file from the bucket.
@@ -321,12 +280,12 @@ def test_one_changed_dataset_reruns_only_its_jobs_and_replaces_gold(build):
             assert hashlib.sha256(data).hexdigest() == entry["sha256"], (engine, name)
     print(f"one changed dataset: {dict(s3.count(mark, ACCESS_KEY))}")
     writes = Counter(r.key.split("/")[2] for r in s3.log(mark, ACCESS_KEY) if r.op == "PutObject")
-    assert writes["silver"] == 6  # plan, 3 shard outputs, manifest, rejects of demo_rasa only
+    assert writes["silver"] == 7  # plan, 4 shard outputs, manifest, rejects of demo_rasa only
 
 
 @pytest.mark.slow
 def test_request_counts_per_object(build):
-    """What the first build asked of the bucket (docs/s3-plan.md, "Requests and costs")."""
+    """What the first build asked of the bucket (docs/s3.md, "Requests and costs")."""
     s3 = build.s3
     log = s3.log(build.first[0], ACCESS_KEY)[: build.first[1] - build.first[0]]
     ops = Counter(r.op for r in log)
@@ -345,6 +304,7 @@ def test_request_counts_per_object(build):
             tar,
             f"{PREFIX}/silver/{ds}/parts/shard-{n}.parquet",
             f"{PREFIX}/silver/{ds}/parts/rejects-{n}.parquet",
+            f"{PREFIX}/silver/{ds}/parts/hashes-{n}.parquet",
             f"{PREFIX}/logs/standardize/{ds}-{n}.log",
             f"{PREFIX}/benchmarks/standardize/{ds}-{n}.tsv",
         )
@@ -359,7 +319,7 @@ def test_request_counts_per_object(build):
     }
     print(json.dumps(summary, indent=1, sort_keys=True))
     for counts in per_shard.values():
-        assert counts["PutObject"] == 5  # tar, kept rows, rejects, log, benchmark
+        assert counts["PutObject"] == 6  # tar, kept rows, rejects, hashes, log, benchmark
         assert counts.get("GetObject", 0) == 0
     # The rest are Snakemake's existence and time checks (HeadObject, ListObjects, HeadBucket):
     # about 110 per job measured, their spread over objects depends on the order jobs finish in.
