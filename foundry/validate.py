@@ -274,14 +274,17 @@ def check_silver(ds: str, shards: int, root: Path) -> list[Problem]:
             problems.append(problem(mrel, "schema differs from the silver manifest schema", fix))
         else:
             rows = {r["id"]: r for r in table.to_pylist()}
-    for rel, rel_fix in (
-        (paths.silver_rejects(ds), fix),
-        (paths.plan(ds), rebuild(paths.plan(ds))),
+    rejects = None
+    for rel, rel_fix, cols in (
+        (paths.silver_rejects(ds), fix, ["id", "reason"]),
+        (paths.plan(ds), rebuild(paths.plan(ds)), ["id"]),
     ):
         if (root / rel).exists():
-            err = _read_parquet(root / rel, ["id"])[1]
+            table, err = _read_parquet(root / rel, cols)
             if err:
                 problems.append(problem(rel, err, rel_fix))
+            elif rel == paths.silver_rejects(ds):
+                rejects = table
         elif rows is not None:
             problems.append(problem(rel, "missing", rel_fix))
     if rows is None and not (root / paths.silver_dir(ds) / "shards").exists():
@@ -290,22 +293,18 @@ def check_silver(ds: str, shards: int, root: Path) -> list[Problem]:
     for item, r in sorted((rows or {}).items()):
         if r["shard"] not in names:
             problems.append(problem(mrel, f"item in unknown shard {r['shard']!r}", fix, item))
-    resolved = _duplicates(root / paths.silver_rejects(ds))
+    resolved = _duplicates(rejects)
     for k in range(shards):
         problems += check_shard(ds, k, root, rows, resolved)
     return problems
 
 
-def _duplicates(rejects: Path) -> frozenset[str]:
-    """Items merge rejected as duplicate audio (empty when the rejects cannot be read)."""
-    table, err = _read_parquet(rejects, ["id", "reason"]) if rejects.exists() else (None, "-")
-    if err or table is None:
+def _duplicates(rejects: Any) -> frozenset[str]:
+    """Items merge rejected as duplicate audio (empty when the rejects could not be read)."""
+    if rejects is None:
         return frozenset()
-    return frozenset(
-        i
-        for i, why in zip(table["id"].to_pylist(), table["reason"].to_pylist(), strict=True)
-        if why == "duplicate_audio"
-    )
+    ids, reasons = rejects["id"].to_pylist(), rejects["reason"].to_pylist()
+    return frozenset(i for i, why in zip(ids, reasons, strict=True) if why == "duplicate_audio")
 
 
 def silver_index(ds: str, root: Path) -> dict[str, dict[str, Any]] | None:

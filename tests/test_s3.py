@@ -30,7 +30,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from workflow import ROOT, copy_project, tree_bytes
+from workflow import ROOT, copy_project, job_counts, tree_bytes
 
 BUCKET = "foundry-s3-test"
 PREFIX = "demo/build"  # key prefix: objects are s3://BUCKET/PREFIX/<project path>
@@ -96,19 +96,6 @@ class Build:
         """{project path: bytes} of the objects under PREFIX/<under>."""
         objs = self.s3.objects(BUCKET, f"{PREFIX}/{under}")
         return {k[len(PREFIX) + 1 :]: v for k, v in objs.items()}
-
-
-def job_counts(output: str) -> Counter:
-    if "Nothing to be done" in output:
-        return Counter()
-    m = re.search(r"Job stats:\n(.*?)\n\n", output, re.S)
-    assert m, output[-3000:]
-    jobs = Counter()
-    for line in m.group(1).splitlines():
-        parts = line.split()
-        if len(parts) == 2 and parts[1].isdigit() and parts[0] not in ("job", "total"):
-            jobs[parts[0]] = int(parts[1])
-    return jobs
 
 
 def child_env(s3, home: Path) -> dict[str, str]:

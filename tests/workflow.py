@@ -60,11 +60,15 @@ def snakemake(
 def planned_jobs(cwd: Path, *targets: str) -> Counter:
     """Rule -> number of jobs a dry run would execute (empty when nothing to do)."""
     run = snakemake(cwd, "-n", "--cores", "1", *targets)
-    out = run.stdout + run.stderr
-    if "Nothing to be done" in out:
+    return job_counts(run.stdout + run.stderr)
+
+
+def job_counts(output: str) -> Counter:
+    """Rule -> jobs from the 'Job stats' table of Snakemake's output (empty: nothing to do)."""
+    if "Nothing to be done" in output:
         return Counter()
-    m = re.search(r"Job stats:\n(.*?)\n\n", out, re.S)
-    assert m, out[-3000:]
+    m = re.search(r"Job stats:\n(.*?)\n\n", output, re.S)
+    assert m, output[-3000:]
     jobs = Counter()
     for line in m.group(1).splitlines():
         parts = line.split()
