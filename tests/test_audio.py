@@ -362,6 +362,20 @@ def test_decode_returns_float32_frames_by_channels() -> None:
     assert (sr, fmt) == (48000, "FLAC/PCM_24")
 
 
+@pytest.mark.parametrize("container", ["WAV", "FLAC"])
+def test_pcm16_decode_is_bit_identical_to_libsndfiles_float_read(container: str) -> None:
+    """16-bit sources are read as integers and scaled here: the samples must equal libsndfile's
+    own float conversion exactly, extremes included, or every silver WAV would change."""
+    rng = np.random.default_rng(3)
+    pcm = rng.integers(-32768, 32768, size=(4000, 2), dtype=np.int16)
+    pcm[:2] = [[-32768, 32767], [0, -1]]
+    data = encode(pcm, 22050, container, "PCM_16")
+    x, sr, fmt = decode(data)
+    want, _ = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
+    assert fmt == f"{container}/PCM_16" and x.dtype == np.float32
+    assert x.tobytes() == want.tobytes()
+
+
 # --------------------------------------------------------------------------- WAV encode / read
 
 
