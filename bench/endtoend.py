@@ -7,8 +7,9 @@ For each corpus size, in one run on the same corpus, warm page cache and worker 
 
 - **snakemake**: `snakemake silver/bench/manifest.parquet --cores W` in a fresh copy of this
   workflow (Snakefile, rules, scripts, config, envs, foundry) with the corpus as a local dataset:
-  ingest (copy + hash), plan, one job per shard, merge. Measured over the whole process tree
-  (the `snakemake` process and every job it starts: kernel wait4 rusage, bench/measure.py).
+  ingest (hard links + one sha256 per file), plan, one job per shard, merge. Measured over the
+  whole process tree (the `snakemake` process and every job it starts: kernel wait4 rusage,
+  bench/measure.py).
   Phases come from each job's own log line `done: process cpu_s=…` (foundry.runner; the job's
   whole process, imports included); what remains of the tree's CPU is Snakemake itself
   (DAG, scheduling, job bookkeeping, the shell wrappers).

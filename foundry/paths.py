@@ -22,6 +22,12 @@ def raw_files(ds: str) -> str:
     return f"raw/{ds}/files"
 
 
+def layout_cache() -> str:
+    """Which files of a dataset `datasets` would read, per file listing (foundry.ingest.layouts).
+    Under Snakemake's own folder: a cache, never an output; deleting it only costs time."""
+    return ".snakemake/foundry/layouts"
+
+
 def silver_dir(ds: str) -> str:
     return f"silver/{ds}"
 

@@ -7,11 +7,13 @@ job failed and removes its (atomic, hence absent) outputs.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import logging
 import resource
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from types import SimpleNamespace
 from typing import Any
 
 from foundry import config as config_mod
@@ -56,3 +58,34 @@ def step(name: str, smk: Any) -> Iterator[dict[str, Any]]:
         else:  # a bug or an unforeseen fault: keep the traceback in the job's log
             logger.exception("ERROR [%s] unexpected %s: %s", name, type(exc).__name__, exc)
         sys.exit(1)
+
+
+Job = Callable[[dict[str, Any], SimpleNamespace], None]
+
+
+def entry_point(prog: str, jobs: dict[str, Job], argv: list[str] | None = None) -> int:
+    """Run one job of a plain entry point (``python -m foundry.<phase> <job> ...``).
+
+    Rules call these with ``shell:`` instead of ``script:``, so a job's process imports only what
+    it uses (a ``script:`` job first imports Snakemake and unpickles its job object, a fixed cost
+    per job measured in bench/endtoend.py). The arguments carry what the ``script:`` object
+    carried: the step's ``params.settings`` (canonical JSON), its wildcards and its log file;
+    errors read the same (``step``).
+
+        python -m foundry.silver standardize --settings '<json>' --log logs/x.log ds=demo shard=3
+    """
+    ap = argparse.ArgumentParser(prog=prog)
+    ap.add_argument("job", choices=sorted(jobs))
+    ap.add_argument("--settings", required=True, help="the rule's params.settings (JSON)")
+    ap.add_argument("--log", default=None, help="the rule's log file")
+    ap.add_argument("wildcards", nargs="*", metavar="name=value")
+    args = ap.parse_intermixed_args(argv)
+    wildcards = dict(w.split("=", 1) for w in args.wildcards)
+    job = SimpleNamespace(
+        log=[args.log] if args.log else [],
+        params=SimpleNamespace(settings=args.settings),
+        wildcards=SimpleNamespace(**wildcards),
+    )
+    with step(args.job, job) as cfg:
+        jobs[args.job](cfg, job.wildcards)
+    return 0

@@ -24,6 +24,9 @@ try:
 except foundry_config.ConfigError as exc:
     raise WorkflowError(str(exc)) from None
 VIEW = foundry_config.View(CFG)
+# How ingest jobs fetch (config hub: retries, timeouts) reaches them through the environment, not
+# as a param: changing a timeout must not rerun ingest (foundry/ingest/__main__.py).
+os.environ.update(FOUNDRY_HUB_TRANSPORT=steps.encode(steps.transport(config)))
 DATA_ENV = "../envs/foundry.yaml"
 # --default-storage-provider (profiles/s3, docs/s3.md): every declared file lives in the bucket.
 OBJECT_STORAGE = workflow.storage_settings.default_storage_provider is not None
@@ -91,7 +94,7 @@ def ingest_inputs(wildcards):
     spec = VIEW.dataset(wildcards.ds)
     if "path" in spec:
         try:
-            files = local_files(wildcards.ds, spec)
+            files = local_files(wildcards.ds, spec, cache=paths.layout_cache())
         except IngestError as exc:
             raise WorkflowError(str(exc)) from None
         return [local(str(Path(spec["path"]) / f)) for f in files]

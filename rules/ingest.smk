@@ -1,6 +1,7 @@
-# Phase 1: pinned download (or local copy) → raw/<ds>/files + manifest.json (written last).
+# Phase 1: pinned download (or local link) → raw/<ds>/files + manifest.json (written last).
 # Transient Hub faults are retried inside the job (hub.max_retries, backoff); no rule-level
 # retries, so a permanent error (401/403/404) fails at once instead of being repeated.
+# A plain entry point (python -m foundry.ingest), not script:, so the job does not import Snakemake.
 
 
 rule ingest:
@@ -19,5 +20,5 @@ rule ingest:
         runtime=120,
     params:
         settings=ingest_settings,
-    script:
-        "../scripts/ingest.py"
+    shell:
+        "python -m foundry.ingest ingest --settings {params.settings:q} --log {log:q} ds={wildcards.ds}"

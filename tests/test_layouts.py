@@ -130,3 +130,41 @@ def test_split_names_map_to_ours():
     ]
     assert layouts.our_split("kathbath") is None
     assert layouts.our_split("kathbath", {"kathbath": "test"}) == "test"
+
+
+@pytest.mark.parametrize("name", ["massive", "jsonl"])
+def test_remembered_file_selection_equals_datasets_own(tmp_path, name):
+    """The layout cache (read back at every DAG build) answers exactly what `datasets` does."""
+    files, spec, _ = LAYOUTS[name]
+    src = write_repo(tmp_path / "src", files)
+    spec = {**spec, "path": str(src)}
+    cache = tmp_path / "cache"
+    fresh = hub.local_layout(name, spec)
+    first = hub.local_layout(name, spec, str(cache))  # resolves and writes the entry
+    assert len(list(cache.glob("*.json"))) == 1
+    again = hub.local_layout(name, spec, str(cache))  # read back
+    assert fresh == first == again
+    assert list(again[0].splits) == list(fresh[0].splits)  # split order too
+    with_files = {**spec, "data_files": {"train": sorted(fresh[0].files)[:1]}}
+    assert hub.local_layout(name, with_files, str(cache)) == hub.local_layout(name, with_files)
+    assert len(list(cache.glob("*.json"))) == 2  # other patterns, other entry
+
+
+def test_local_files_are_linked_not_copied_and_copied_across_filesystems(tmp_path, monkeypatch):
+    """raw/ must not double a local dataset on disk: one hash per file, no copy."""
+    files, spec, _ = LAYOUTS["jsonl"]
+    manifest = ingest(tmp_path, "l", files, spec)
+    src = tmp_path / "src" / "l"
+    for f in manifest["files"]:
+        assert (tmp_path / paths.raw_files("l") / f["path"]).samefile(src / f["path"])
+
+    def no_link(a, b):
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(hub.os, "link", no_link)
+    again = hub.ingest_local("l", {**spec, "path": str(src)}, tmp_path / "other")
+    assert again["files"] == manifest["files"]
+    for f in again["files"]:
+        copy = tmp_path / "other" / "files" / f["path"]
+        assert copy.read_bytes() == (src / f["path"]).read_bytes()
+        assert not copy.samefile(src / f["path"])

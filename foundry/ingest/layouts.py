@@ -15,6 +15,8 @@ from __future__ import annotations
 import bz2
 import csv
 import gzip
+import hashlib
+import importlib.metadata
 import io
 import json
 import lzma
@@ -29,6 +31,7 @@ from typing import IO, Any
 
 import yaml
 
+from foundry.atomic import write_text
 from foundry.errors import UserError
 
 PARQUET_BRANCH = "refs/convert/parquet"
@@ -152,17 +155,52 @@ def _sanitize(data_files: Any) -> dict[str, list[str]]:
     return {str(k): list(v) for k, v in sanitize_patterns(data_files).items()}
 
 
+def _selected(
+    names: list[str], patterns: Any, cache: str | Path | None
+) -> tuple[dict[str, list[str]], str | None, dict[str, Any]]:
+    """`datasets`' selection over the names, remembered in ``cache`` when given.
+
+    Importing `datasets` costs about a CPU-second, paid by Snakemake at every DAG build (a local
+    dataset's files are the ingest rule's inputs) and again by the ingest job; the answer depends
+    only on the names, the patterns and the `datasets` version, so both read it back instead.
+    """
+    key = entry = None
+    if cache is not None:
+        try:
+            version = importlib.metadata.version("datasets")
+            blob = json.dumps([version, names, patterns], sort_keys=True, ensure_ascii=False)
+        except (importlib.metadata.PackageNotFoundError, TypeError, ValueError):
+            blob = None  # nothing to key on: resolve without the cache
+        if blob is not None:
+            key = hashlib.sha256(blob.encode("utf-8")).hexdigest()
+            entry = Path(cache) / f"{key}.json"
+            try:
+                splits, module, kwargs = json.loads(entry.read_text(encoding="utf-8"))
+                return splits, module, kwargs
+            except (OSError, ValueError, TypeError):
+                pass  # absent or unreadable: resolve and write it again
+    out = _resolve_names(names, _sanitize(patterns) if patterns is not None else None)
+    if entry is not None:
+        try:
+            write_text(entry, json.dumps(list(out), ensure_ascii=False))  # split order kept
+        except (OSError, TypeError, ValueError):
+            pass  # a cache that cannot be written only costs the next run the import again
+    return out
+
+
 def resolve(
     ds: str,
     names: list[str],
     readme: str | None = None,
     config: str | None = None,
     data_files: Any = None,
+    cache: str | Path | None = None,
 ) -> Layout:
     """Select the data files of one repo snapshot the way `datasets` would, or raise LayoutError.
 
     ``data_files`` (config ``datasets.<ds>.data_files``) wins; else the card's config ``config``
-    (or its only/default config); else `datasets`' default split patterns.
+    (or its only/default config); else `datasets`' default split patterns. ``cache``: a folder
+    that keeps `datasets`' answer per (file names, patterns, `datasets` version) (_selected).
     """
     shown_names = sorted(n for n in names if not n.startswith(".git"))
     names = [n for n in shown_names if not _never_data(n)]
@@ -170,7 +208,7 @@ def resolve(
     patterns = None
     chosen = None
     if data_files is not None:
-        patterns = _sanitize(data_files)
+        patterns = data_files
     elif config is not None:
         if config not in configs:
             raise LayoutError(
@@ -187,8 +225,8 @@ def resolve(
             f"({', '.join(sorted(configs))}); choose one with datasets.{ds}.config"
         )
     if chosen is not None and configs[chosen].get("data_files") is not None:
-        patterns = _sanitize(configs[chosen]["data_files"])
-    splits, module, kwargs = _resolve_names(names, patterns)
+        patterns = configs[chosen]["data_files"]
+    splits, module, kwargs = _selected(names, patterns, cache)
     splits = {s: fs for s, fs in splits.items() if fs}
     if not splits or module not in READABLE:
         shown = ", ".join(shown_names[:12]) + (" …" if len(shown_names) > 12 else "")
