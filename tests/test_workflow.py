@@ -39,9 +39,10 @@ def test_published_bytes_are_unchanged(demo):
 
     rec = json.loads(golden.RECORD.read_text(encoding="utf-8"))
     here = golden.fingerprint()
-    if here != rec["fingerprint"]:
-        diff = sorted(k for k in here if here[k] != rec["fingerprint"].get(k))
-        pytest.skip(f"exact float bytes are recorded for another machine/library set: {diff}")
+    if here not in rec["fingerprints"]:
+        near = rec["fingerprints"][-1]
+        diff = sorted(k for k in here if here[k] != near.get(k))
+        pytest.skip(f"exact float bytes are recorded for other machine/library sets: {diff}")
     got = golden.outputs(demo)
     changed = sorted(f for f in set(got) | set(rec["files"]) if got.get(f) != rec["files"].get(f))
     assert changed == [], f"outputs differ from tests/data/demo-outputs.json: {changed[:8]}"
