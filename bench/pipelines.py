@@ -1,6 +1,6 @@
 """The three standardization pipelines, each run in its own process by bench/run.py.
 
-    python -m bench.pipelines {foundry,hf,lhotse} CORPUS OUT WORKERS [SHARDS]
+    python -m bench.pipelines {foundry,hf,lhotse,floor} CORPUS OUT WORKERS [SHARDS]
 
 Each does: read the Hub-layout parquet corpus -> decode -> mono -> 16 kHz -> PCM16 WAV -> write
 its native dataset format, using WORKERS worker processes. It prints one JSON line describing what
@@ -199,6 +199,43 @@ def run_lhotse(corpus: Path, out: Path, workers: int) -> dict:
     return {"items": n, "mode": mode}
 
 
+# ---------------------------------------------------------------- (d) the floor
+def _floor_worker(args: tuple[list[str], str, int]) -> int:
+    """Only what every pipeline must do: read, decode, mono, 16 kHz, PCM16 WAV into a tar."""
+    import tarfile
+
+    import pyarrow.parquet as pq
+
+    from foundry import audio
+
+    files, out, k = args
+    n = 0
+    Path(out).mkdir(parents=True, exist_ok=True)
+    with tarfile.open(Path(out) / f"part-{k}.tar", "w") as tar:
+        for f in files:
+            pf = pq.ParquetFile(f)
+            for g in range(pf.metadata.num_row_groups):
+                for a in pf.read_row_group(g, columns=["audio"]).column("audio").to_pylist():
+                    x, sr, _ = audio.decode(a["bytes"])
+                    y = audio.resample(audio.remove_dc(audio.to_mono(x), inplace=True), sr)
+                    wav = audio.encode_wav(audio.to_pcm16(y))
+                    info = tarfile.TarInfo(f"{k}-{n:06d}.wav")
+                    info.size = len(wav)
+                    tar.addfile(info, io.BytesIO(wav))
+                    n += 1
+    return n
+
+
+def run_floor(corpus: Path, out: Path, workers: int) -> dict:
+    """The bound for any pipeline on this corpus: this project's decode -> mono -> DC -> soxr HQ ->
+    PCM16 WAV, no checks, no hashes, no manifests, no Snakemake."""
+    files = sorted(str(p) for p in corpus.glob("data/*.parquet"))
+    jobs = [(files[i::workers], str(out / "floor"), i) for i in range(workers)]
+    with ProcessPoolExecutor(workers, mp_context=SPAWN) as pool:
+        n = sum(pool.map(_floor_worker, [j for j in jobs if j[0]]))
+    return {"items": n, "mode": "foundry.audio decode/mono/DC/resample/WAV only, into tars"}
+
+
 # ---------------------------------------------------------------- verification (untimed)
 def wav_header(data: bytes) -> tuple[int, int, int]:
     """(sample_rate, channels, bits) of a RIFF/WAVE byte string (fmt chunk first or searched)."""
@@ -229,7 +266,9 @@ def verify(kind: str, out: Path) -> dict:
             for a in table.column("audio").to_pylist():
                 headers.append(wav_header(a["bytes"][:64]))
     else:
-        for tar in sorted(out.glob("shar/part-*/recording.*.tar")):
+        pattern = "floor/part-*.tar" if kind == "floor" else "shar/part-*/recording.*.tar"
+        tars = out.glob(pattern)
+        for tar in sorted(tars):
             with tarfile.open(tar) as t:
                 for m in t:
                     if m.name.endswith(".wav"):
@@ -249,6 +288,8 @@ if __name__ == "__main__":
         result = run_hf(corpus_p, out_p, int(n_workers))
     elif kind == "lhotse":
         result = run_lhotse(corpus_p, out_p, int(n_workers))
+    elif kind == "floor":
+        result = run_floor(corpus_p, out_p, int(n_workers))
     else:
-        raise SystemExit(f"unknown pipeline {kind!r}; use foundry, hf or lhotse")
+        raise SystemExit(f"unknown pipeline {kind!r}; use foundry, hf, lhotse or floor")
     print("RESULT " + json.dumps(result, default=str))
