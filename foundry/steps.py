@@ -121,6 +121,10 @@ def report_datasets(cfg: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# The ingest job's environment variable that carries transport() (set in rules/common.smk).
+TRANSPORT_ENV = "FOUNDRY_HUB_TRANSPORT"
+
+
 def transport(config: dict[str, Any]) -> dict[str, Any]:
     """Hub retry/timeout settings: how to fetch, never what (so never a rerun trigger)."""
     return dict(config.get("hub") or {})

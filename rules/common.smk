@@ -26,7 +26,7 @@ except foundry_config.ConfigError as exc:
 VIEW = foundry_config.View(CFG)
 # How ingest jobs fetch (config hub: retries, timeouts) reaches them through the environment, not
 # as a param: changing a timeout must not rerun ingest (foundry/ingest/__main__.py).
-os.environ.update(FOUNDRY_HUB_TRANSPORT=steps.encode(steps.transport(config)))
+os.environ.update({steps.TRANSPORT_ENV: steps.encode(steps.transport(config))})
 DATA_ENV = "../envs/foundry.yaml"
 # --default-storage-provider (profiles/s3, docs/s3.md): every declared file lives in the bucket.
 OBJECT_STORAGE = workflow.storage_settings.default_storage_provider is not None

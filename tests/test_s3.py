@@ -52,7 +52,7 @@ def _require_deps() -> None:
         return
     why = f"object storage test needs {', '.join(missing)}: pip install -e '.[dev]'"
     if os.environ.get("CI") == "true" or os.environ.get("FOUNDRY_REQUIRE_S3") == "1":
-        pytest.fail(f"CI=true but {why}")
+        pytest.fail(f"required here (CI=true or FOUNDRY_REQUIRE_S3=1) but {why}")
     pytest.skip(why)
 
 

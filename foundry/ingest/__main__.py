@@ -14,15 +14,12 @@ import sys
 from types import SimpleNamespace
 
 from foundry import steps
+from foundry.ingest import hub
 from foundry.runner import entry_point
-
-TRANSPORT_ENV = "FOUNDRY_HUB_TRANSPORT"
 
 
 def _ingest(cfg: dict, wc: SimpleNamespace) -> None:
-    from foundry.ingest import hub
-
-    transport = steps.decode(os.environ.get(TRANSPORT_ENV) or "{}")
+    transport = steps.decode(os.environ.get(steps.TRANSPORT_ENV) or "{}")
     hub.ingest(wc.ds, cfg["datasets"][wc.ds], transport)
 
 

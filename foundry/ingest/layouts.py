@@ -164,7 +164,7 @@ def _selected(
     dataset's files are the ingest rule's inputs) and again by the ingest job; the answer depends
     only on the names, the patterns and the `datasets` version, so both read it back instead.
     """
-    key = entry = None
+    entry = None
     if cache is not None:
         try:
             version = importlib.metadata.version("datasets")
@@ -172,11 +172,10 @@ def _selected(
         except (importlib.metadata.PackageNotFoundError, TypeError, ValueError):
             blob = None  # nothing to key on: resolve without the cache
         if blob is not None:
-            key = hashlib.sha256(blob.encode("utf-8")).hexdigest()
-            entry = Path(cache) / f"{key}.json"
+            entry = Path(cache) / f"{hashlib.sha256(blob.encode('utf-8')).hexdigest()}.json"
             try:
                 splits, module, kwargs = json.loads(entry.read_text(encoding="utf-8"))
-                return splits, module, kwargs
+                return splits, module, kwargs  # unpacked: a malformed entry is a miss
             except (OSError, ValueError, TypeError):
                 pass  # absent or unreadable: resolve and write it again
     out = _resolve_names(names, _sanitize(patterns) if patterns is not None else None)
