@@ -231,6 +231,32 @@ def fetch_hub(engine: str, spec: dict[str, Any], out: Path, hub_cfg: dict[str, A
     }
 
 
+def build_packaged(engine: str, spec: dict[str, Any], out: Path) -> dict[str, Any]:
+    """A real pretrained base installed from PyPI: OpenAI Whisper-base (``packaged: whisper-base``).
+
+    Used by stt (seq2seq) and dialect (its encoder under an audio-classification head).
+    """
+    from foundry.train import whisper_ct2
+
+    name = spec["packaged"]
+    if name != "whisper-base":
+        raise TrainError(
+            f"config key 'engines.{engine}.base.packaged': only whisper-base is packaged, "
+            f"got {name!r}; use hub: <org/name> with a pinned revision for other models"
+        )
+    if task_of(engine) not in ("whisper", "audio_classification"):
+        raise TrainError(
+            f"engine '{engine}': whisper-base is a speech model; give engine '{engine}' a text "
+            "base (tiny: {...} or hub: ...)"
+        )
+    try:
+        meta = whisper_ct2.build(out, int(spec.get("window_seconds", 30)))
+    except whisper_ct2.PackageError as exc:
+        raise TrainError(f"engine '{engine}': {exc}") from None
+    meta["window_seconds"] = int(spec.get("window_seconds", 30))
+    return meta
+
+
 def build_base(
     engine: str,
     settings: dict[str, Any],
@@ -245,12 +271,14 @@ def build_base(
     with atomic_dir(out_dir) as tmp:
         if "hub" in spec:
             meta = fetch_hub(engine, spec, tmp, hub_cfg or {})
+        elif "packaged" in spec:
+            meta = build_packaged(engine, spec, tmp)
         elif "tiny" in spec:
             meta = build_tiny(engine, dict(spec["tiny"] or {}), texts, tmp, seed, arch)
         else:
             raise TrainError(
                 f"config key 'engines.{engine}.base': give either tiny: {{...}} (demo) or "
-                "hub: <org/name> with revision: <commit sha>"
+                "hub: <org/name> with revision: <commit sha>, or packaged: whisper-base"
             )
         meta.update({"engine": engine, "task": task_of(engine, arch)})
         write_json(tmp / FOUNDRY_META, meta)

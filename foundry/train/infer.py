@@ -22,7 +22,7 @@ from foundry.text import normalize
 from foundry.train.common import FOUNDRY_META, TrainError, audio_batch, chunks, seed_everything
 from foundry.train.data import waveform
 
-BATCH = 16
+BATCH = 32  # greedy decoding steps are sequential: fewer, larger batches
 
 
 def _wave(item: dict[str, Any], engine: str) -> np.ndarray:
@@ -83,7 +83,12 @@ class TextClassifier(Predictor):
 
 class AudioClassifier(Predictor):
     def _batch(self, batch: list[dict]) -> list[str]:
-        enc = audio_batch(self.processor, [_wave(x, self.engine) for x in batch], self.device)
+        waves = [_wave(x, self.engine) for x in batch]
+        if self.model.config.model_type == "whisper":  # log-mel input padded to its window
+            feats = self.processor(waves, sampling_rate=SAMPLE_RATE, return_tensors="pt")
+            logits = self.model(input_features=feats.input_features.to(self.device)).logits
+            return [self.meta["labels"][i] for i in logits.argmax(-1).tolist()]
+        enc = audio_batch(self.processor, waves, self.device)
         logits = self.model(input_values=enc.input_values, attention_mask=enc.attention_mask).logits
         return [self.meta["labels"][i] for i in logits.argmax(-1).tolist()]
 
@@ -104,9 +109,7 @@ class WhisperTranscriber(Predictor):
         prompt = torch.tensor(self.meta["decoder_prompt"], dtype=torch.long, device=self.device)
         seq = prompt.repeat(len(batch), 1)
         eos = tok.eos_token_id
-        suppress = torch.tensor(
-            self.meta.get("suppress_ids", []), dtype=torch.long, device=self.device
-        )
+        suppress = self._suppressed()
         done = torch.zeros(len(batch), dtype=torch.bool, device=self.device)
         step_ids, cache = seq, None
         for _ in range(int(self.meta["max_new_tokens"])):
@@ -117,7 +120,7 @@ class WhisperTranscriber(Predictor):
                 use_cache=True,
             )
             logits, cache = out.logits[:, -1], out.past_key_values
-            if suppress.numel():
+            if suppress is not None:
                 logits[:, suppress] = -torch.inf
             nxt = logits.argmax(-1)
             nxt = torch.where(done, torch.full_like(nxt, eos), nxt)
@@ -132,6 +135,21 @@ class WhisperTranscriber(Predictor):
                 row = row[: row.index(eos)]
             texts.append(normalize(tok.decode(row, skip_special_tokens=True)))
         return texts
+
+    def _suppressed(self) -> torch.Tensor | None:
+        """Ids never chosen: the special tokens, and with ``allowed_ids`` (an output script,
+        ``foundry.train.script_vocab``) every token outside it, as in training."""
+        if not hasattr(self, "_suppress"):
+            vocab = int(self.model.config.vocab_size)
+            banned = torch.zeros(vocab, dtype=torch.bool)
+            banned[torch.tensor(self.meta.get("suppress_ids", []), dtype=torch.long)] = True
+            if "allowed_ids" in self.meta:
+                allowed = torch.zeros(vocab, dtype=torch.bool)
+                allowed[torch.tensor(self.meta["allowed_ids"], dtype=torch.long)] = True
+                banned |= ~allowed
+            ids = banned.nonzero()[:, 0].to(self.device)
+            self._suppress = ids if ids.numel() else None
+        return self._suppress
 
 
 class CtcTranscriber(Predictor):
@@ -183,9 +201,9 @@ def load_base(task: str, base: str | Path, meta: dict[str, Any]) -> Any:
     import transformers as tf
 
     labels = meta.get("labels") or []
-    kw = {}
+    kw: dict[str, Any] = {"dtype": torch.float32}  # packaged bases are stored as float16
     if labels:
-        kw = {
+        kw |= {
             "num_labels": len(labels),
             "id2label": dict(enumerate(labels)),
             "label2id": {lab: i for i, lab in enumerate(labels)},
@@ -195,12 +213,13 @@ def load_base(task: str, base: str | Path, meta: dict[str, Any]) -> Any:
     if task == "audio_classification":
         return tf.AutoModelForAudioClassification.from_pretrained(base, **kw)
     if task == "masked_lm":
-        return tf.AutoModelForMaskedLM.from_pretrained(base)
+        return tf.AutoModelForMaskedLM.from_pretrained(base, **kw)
     if task == "whisper":
-        return tf.WhisperForConditionalGeneration.from_pretrained(base)
+        return tf.WhisperForConditionalGeneration.from_pretrained(base, **kw)
     if task == "ctc":
         return tf.AutoModelForCTC.from_pretrained(
             base,
+            **kw,
             vocab_size=meta["vocab_size"],
             pad_token_id=meta["blank_id"],
             ctc_loss_reduction="mean",

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from foundry.text import normalize
+from foundry.text import malayalam_ratio, normalize
 
 GRAPHEME_SEGMENTER = "grapheme==0.6.0 (Unicode extended grapheme clusters, UAX #29)"
 CLASSIFIERS = ("dialect", "intent", "sentiment")
@@ -69,6 +69,8 @@ def stt_metrics(refs: list[str], hyps: list[str]) -> dict[str, Any]:
         "wer": round(_ratio(c["word_edits"].sum(), c["words"].sum()), 6),
         "cer_grapheme": round(_ratio(c["grapheme_edits"].sum(), c["graphemes"].sum()), 6),
         "grapheme_segmenter": GRAPHEME_SEGMENTER,
+        # share of the output's letters and marks in the Malayalam block (wrong-script output)
+        "script_fidelity": round(malayalam_ratio("".join(hyps)), 6),
         "items": len(refs),
     }
 

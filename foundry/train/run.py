@@ -128,6 +128,8 @@ def train_engine(
         metrics["telephone"] = channel.telephone_scores(
             engine, predictor, rows["test"], settings.raw, labels.get("labels")
         )
+        if "telephone_untrained_base" in metrics:  # the trainer scored its base there too
+            metrics["telephone"]["untrained_base"] = metrics.pop("telephone_untrained_base")
     write_json(root / paths.metrics(engine), metrics)
     log.info("%s: %s", engine, {k: metrics[k] for k in ("adapted", "untrained_base")})
     return metrics

@@ -131,8 +131,20 @@ def suppressed_ids(tok: Any) -> list[int]:
     return sorted(i for i in ids if i != tok.eos_token_id)
 
 
+def decoder_lora(settings: common.Settings, frozen_encoder: bool) -> dict[str, Any]:
+    """LoRA defaults; a frozen encoder limits the configured module names to the decoder."""
+    spec = {**WHISPER_LORA, **settings.lora}
+    if frozen_encoder:
+        names = "|".join(sorted(spec["target_modules"]))
+        spec["target_modules"] = rf"model\.decoder\.layers\.\d+\.(?:.*\.)?(?:{names})"
+    return spec
+
+
 def _whisper(ctx: Context) -> Result:
     from peft import get_peft_model
+
+    from foundry.train import channel
+    from foundry.train.script_vocab import script_token_ids
 
     s = ctx.settings
     proc = load_processor("whisper", ctx.base_dir)
@@ -142,6 +154,7 @@ def _whisper(ctx: Context) -> Result:
         tok.set_prefix_tokens(language=lang, task="transcribe", predict_timestamps=False)
     common.seed_everything(s.seed, s.threads)
     model = load_base("whisper", ctx.base_dir, {}).to(ctx.device)
+    frozen = bool(s.get("freeze_encoder", not ctx.base_meta.get("plumbing_check")))
     max_target = int(model.config.max_target_positions)
     prompt = tok("").input_ids[:-1]
     max_text = max_target - len(prompt)  # decoder input = prompt + text fills every position
@@ -150,6 +163,7 @@ def _whisper(ctx: Context) -> Result:
         # the decoder's whole length by default: a cap of 128 would cut ~4.6 s of Malayalam
         "max_new_tokens": min(int(s.get("max_new_tokens", max_text)), max_text),
         "suppress_ids": suppressed_ids(tok),
+        "frozen_encoder": frozen,
     }
     ids = {id(r): tok(normalize(r["text"])).input_ids for split in ctx.rows.values() for r in split}
     waves = {id(r): waveform(r["audio"]["bytes"]) for split in ctx.rows.values() for r in split}
@@ -162,33 +176,58 @@ def _whisper(ctx: Context) -> Result:
         ],
         {"max_label_tokens": max_text, "max_audio_seconds": window / SAMPLE_RATE},
     )
-    untrained = WhisperTranscriber(ctx.engine, model, proc, meta).predict(ctx.test_inputs)
-    model = get_peft_model(model, common.lora_config(s, WHISPER_LORA))
-    feats = {}
+    # the untrained base, zero-shot with the language forced, whole vocabulary: clean + phone
+    base = WhisperTranscriber(ctx.engine, model, proc, meta)
+    untrained = base.predict(ctx.test_inputs)
+    phone = channel.through_channel(ctx.rows["test"], channel.eval_channel(s.raw))
+    phone_refs = [r["text"] for r in phone]
+    untrained_phone = base.predict([{"audio": r["audio"]["bytes"]} for r in phone])
+    log.info("%s: untrained base scored on %d clean + telephone clips", ctx.engine, len(phone))
+    allowed = script_token_ids(tok, s.get("output_script", "any"))
+    if allowed is not None:  # training softmax and decoding over the same narrowed vocabulary
+        meta["allowed_ids"] = allowed
+    hf = model
+    if frozen:
+        model.model.encoder.requires_grad_(False)
+    model = get_peft_model(model, common.lora_config(s, decoder_lora(s, frozen)))
+    states: dict[int, torch.Tensor] = {}  # input features, or frozen encoder outputs per clip
     for split in ("train", "dev"):
-        if rows[split]:
-            batch = [waves[id(r)] for r in rows[split]]
-            f = fe(batch, sampling_rate=SAMPLE_RATE, return_tensors="pt").input_features
-            feats.update({id(r): f[i] for i, r in enumerate(rows[split])})
-    pad = tok.pad_token_id
+        for chunk in common.chunks(rows[split], 8):
+            f = fe([waves[id(r)] for r in chunk], sampling_rate=SAMPLE_RATE, return_tensors="pt")
+            x = f.input_features.to(ctx.device)
+            if frozen:
+                with torch.no_grad():
+                    x = hf.model.encoder(x).last_hidden_state
+            states.update({id(r): x[i] for i, r in enumerate(chunk)})
+    log.info("%s: %s for %d clips", ctx.engine, "encoded" if frozen else "features", len(states))
+    pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+    vocab = torch.tensor(allowed, device=ctx.device) if allowed is not None else None
+    remap = None
+    if vocab is not None:
+        remap = torch.full((hf.config.vocab_size,), -100, dtype=torch.long, device=ctx.device)
+        remap[vocab] = torch.arange(len(allowed), device=ctx.device)
 
     def loss_on(rs: list[dict[str, Any]]) -> torch.Tensor:
         seqs = [ids[id(r)] for r in rs]
-        full = _pad(seqs, pad)
+        full = _pad(seqs, pad).to(ctx.device)
         labels = full[:, 1:].clone()
-        lengths = torch.tensor([len(x) - 1 for x in seqs])
-        labels[torch.arange(labels.shape[1])[None, :] >= lengths[:, None]] = -100
-        x = torch.stack([feats[id(r)] for r in rs]).to(ctx.device)
+        lengths = torch.tensor([len(x) - 1 for x in seqs], device=ctx.device)
+        keep = torch.arange(labels.shape[1], device=ctx.device)[None, :] < lengths[:, None]
+        x = torch.stack([states[id(r)] for r in rs])
         with common.autocast(ctx.device):
-            out = model(
-                input_features=x,
-                decoder_input_ids=full[:, :-1].to(ctx.device),
-                labels=labels.to(ctx.device),
-            )
-        return out.loss.float()
+            enc = x if frozen else hf.model.encoder(x).last_hidden_state
+            h = hf.model.decoder(input_ids=full[:, :-1], encoder_hidden_states=enc)
+            h = h.last_hidden_state[keep]  # only real label positions reach the output layer
+            target = labels[keep]
+            if vocab is None:
+                logits = hf.proj_out(h)
+            else:
+                logits, target = h @ hf.proj_out.weight[vocab].T, remap[target]
+        return torch.nn.functional.cross_entropy(logits.float(), target)
 
     predictor = WhisperTranscriber(ctx.engine, model, proc, meta)
     out = _fit_and_score(ctx, model, predictor, loss_on, untrained, rows)
+    out["metrics"]["telephone_untrained_base"] = stt_metrics(phone_refs, untrained_phone)
     return Result(
         model, [fe, tok], meta, out["predictions"], out["metrics"], out["training"], rejected
     )
