@@ -30,10 +30,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def _wait_ready(url: str, proc: subprocess.Popen, engine: str) -> None:
+def _wait_ready(url: str, proc: subprocess.Popen, engine: str, limit_s: float = 120) -> None:
     import httpx
 
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"foundry serve exited with {proc.returncode}")
@@ -44,7 +44,7 @@ def _wait_ready(url: str, proc: subprocess.Popen, engine: str) -> None:
         except (httpx.HTTPError, ValueError):
             pass
         time.sleep(0.2)
-    raise RuntimeError(f"foundry serve at {url} did not load {engine} in 120 s")
+    raise RuntimeError(f"foundry serve at {url} did not load {engine} in {limit_s:.0f} s")
 
 
 def _register(code: Path, root: Path, engine: str) -> None:
@@ -65,6 +65,7 @@ def run_mode(
     max_size: int | None,
     code: Path = ROOT,
     threads: int = 1,
+    serve_extra: dict | None = None,
 ) -> dict:
     """One `foundry serve` process (as deployed) from checkout ``code``; callers in this one.
 
@@ -88,13 +89,14 @@ def run_mode(
             cfg = yaml.safe_load((project / "config" / "config.yaml").read_text(encoding="utf-8"))
             cfg.setdefault("serve", {})["batch"] = {"max_size": max_size, "max_wait_ms": 10}
             cfg["serve"]["threads"] = threads
+            cfg["serve"].update(serve_extra or {})
             (root / "serve.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True))
             cmd += ["--config", str(root / "serve.yaml")]
         log = (root / "serve.log").open("wb")
         proc = subprocess.Popen(cmd, cwd=code, stdout=log, stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}"
         try:
-            _wait_ready(url, proc, engine)
+            _wait_ready(url, proc, engine, 600)
             with httpx.Client(timeout=600, limits=httpx.Limits(max_connections=callers)) as c:
                 c.post(f"{url}/v1/{engine}", json=bodies[0]).raise_for_status()  # warm-up
 

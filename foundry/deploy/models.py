@@ -36,6 +36,20 @@ def load(engine: str, adapter_dir: str | Path, base_dir: str | None = None) -> P
     return LOADER(engine, str(adapter_dir), base_dir)
 
 
+def load_serving(
+    engine: str, adapter_dir: str | Path, base_dir: str | None, backend: str = "torch"
+) -> Predictor:
+    """What ``foundry serve`` answers with: stt optionally through CTranslate2 (merged, int8)."""
+    if backend == "ctranslate2" and engines.get(engine).task == "whisper":
+        import torch
+
+        from foundry.deploy import ct2
+
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        return ct2.load(adapter_dir, base_dir, device, torch.get_num_threads())
+    return load(engine, adapter_dir, base_dir)
+
+
 def is_audio(engine: str) -> bool:
     return engines.get(engine).is_audio
 

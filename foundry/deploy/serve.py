@@ -142,8 +142,10 @@ class EngineSlot:
         queue_size: int = 256,
         metrics: monitoring.Metrics | None = None,
         batch: BatchSettings | None = None,
+        backend: str = "torch",
     ):
         self.root, self.engine, self.base_dir = root, engine, base_dir
+        self.backend = backend  # serve.stt_backend for stt: torch or ctranslate2
         self.batch = batch or BatchSettings()
         self.metrics = metrics or monitoring.Metrics([engine])
         self.champion: Loaded | None = None
@@ -161,7 +163,7 @@ class EngineSlot:
         cand = registry.load_candidate(self.root, self.engine, record["candidate"])
         registry.verify(self.root, cand)
         base = registry.base_path(self.root, cand) or self.base_dir
-        pred = models.load(self.engine, self.root / cand.adapter, base)
+        pred = models.load_serving(self.engine, self.root / cand.adapter, base, self.backend)
         loaded = Loaded(cand.id, cand.sha256, pred)
         if batched and self.batch.max_size > 1:
             loaded.batcher = Batcher(
@@ -392,12 +394,13 @@ class Service:
         queue_size: int = 256,
         limits: Limits | None = None,
         batch: BatchSettings | None = None,
+        stt_backend: str = "torch",
     ):
         self.root = Path(root)
         self.metrics = monitoring.Metrics(engines, self._serving)
         self.batch = batch or BatchSettings()
         self.slots = {
-            e: EngineSlot(self.root, e, base_dir, queue_size, self.metrics, self.batch)
+            e: EngineSlot(self.root, e, base_dir, queue_size, self.metrics, self.batch, stt_backend)
             for e in engines
         }
         self.poll_s = poll_s
@@ -696,6 +699,7 @@ def serve(
     poll_s: float = 1.0,
     limits: Limits | None = None,
     batch: BatchSettings | None = None,
+    stt_backend: str = "torch",
 ) -> None:
     """Run the service in the foreground until interrupted (``foundry serve``)."""
     import uvicorn
@@ -707,6 +711,7 @@ def serve(
         poll_s,
         limits=limits,
         batch=batch,
+        stt_backend=stt_backend,
     )
     service.start()
     try:

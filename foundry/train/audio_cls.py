@@ -45,11 +45,7 @@ def _whisper(ctx: Context) -> Result:
     model = load_base("audio_classification", ctx.base_dir, meta).to(ctx.device)
     untrained = AudioClassifier(ctx.engine, model, fe, meta).predict(ctx.test_inputs)
     last = len(model.encoder.layers) - 1
-    names = "|".join(sorted({**LORA_DEFAULTS, **s.lora}["target_modules"]))
-    spec = {
-        "target_modules": rf"encoder\.layers\.{last}\.(?:.*\.)?(?:{names})",
-        "modules_to_save": LORA_DEFAULTS["modules_to_save"],
-    }
+    spec = {**LORA_DEFAULTS, "layers_to_transform": [last], "layers_pattern": "layers"}
     cached: dict[int, torch.Tensor] = {}
     with torch.no_grad():
         for split in ("train", "dev"):

@@ -112,6 +112,11 @@ def lora_config(
         modules_to_save=save or None,
         task_type=spec.get("task_type"),
         bias="none",
+        # set by trainers that adapt only part of a model (saved in adapter_config.json, so a
+        # reload with plain peft adapts exactly the same modules)
+        exclude_modules=spec.get("exclude_modules"),
+        layers_to_transform=spec.get("layers_to_transform"),
+        layers_pattern=spec.get("layers_pattern"),
     )
 
 

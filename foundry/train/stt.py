@@ -135,8 +135,7 @@ def decoder_lora(settings: common.Settings, frozen_encoder: bool) -> dict[str, A
     """LoRA defaults; a frozen encoder limits the configured module names to the decoder."""
     spec = {**WHISPER_LORA, **settings.lora}
     if frozen_encoder:
-        names = "|".join(sorted(spec["target_modules"]))
-        spec["target_modules"] = rf"model\.decoder\.layers\.\d+\.(?:.*\.)?(?:{names})"
+        spec["exclude_modules"] = r"model\.encoder\..*"
     return spec
 
 
