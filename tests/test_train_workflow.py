@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -145,3 +146,41 @@ def test_training_is_deterministic(project):
     before.pop("wall_time_s"), after.pop("wall_time_s")
     assert after == before
     assert (project / paths.test_predictions("intent")).read_bytes() == preds
+
+
+def test_adapters_load_with_plain_peft_from_anywhere(project, tmp_path):
+    """A fresh interpreter that never imports foundry, in another folder, loads each audio
+    adapter on its base with transformers + peft alone; the card names base, data, licence."""
+    prog = r"""
+import json, sys, torch, yaml
+from pathlib import Path
+from peft import PeftModel
+from transformers import AutoModelForAudioClassification, WhisperForConditionalGeneration
+root = Path(sys.argv[1])
+stt = WhisperForConditionalGeneration.from_pretrained(root / "models/stt/base", dtype=torch.float32)
+stt = PeftModel.from_pretrained(stt, root / "models/stt/adapter")
+labels = json.loads((root / "splits/dialect/labels.json").read_text())["labels"]
+dia = AutoModelForAudioClassification.from_pretrained(
+    root / "models/dialect/base", dtype=torch.float32, num_labels=len(labels))
+dia = PeftModel.from_pretrained(dia, root / "models/dialect/adapter")
+trained = sum(int(p.abs().sum() > 0) for n, p in stt.named_parameters() if "lora_B" in n)
+card = (root / "models/stt/adapter/README.md").read_text().split("---")[1]
+print(json.dumps({"lora_b_nonzero": trained, "card": yaml.safe_load(card),
+                  "modules": "foundry" in sys.modules}))
+"""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    run = subprocess.run(
+        [sys.executable, "-c", prog, str(project)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    out = json.loads(run.stdout.strip().splitlines()[-1])
+    assert out["lora_b_nonzero"] == 60 and out["modules"] is False
+    card = out["card"]
+    assert card["base_model"] == "openai/whisper-base" and card["license"] == "mit"
+    assert card["datasets"] == ["demo_indicvoices", "demo_speech"]
+    assert {"cer", "wer", "script_fidelity"} <= set(card["metrics"])

@@ -12,7 +12,7 @@ from typing import Any
 from foundry import engines, paths
 from foundry.atomic import atomic_dir, write_json
 from foundry.train import base as base_mod
-from foundry.train import channel, common
+from foundry.train import card, channel, common
 from foundry.train.data import read_labels, read_split, require
 from foundry.train.result import Context
 
@@ -130,6 +130,8 @@ def train_engine(
         )
         if "telephone_untrained_base" in metrics:  # the trainer scored its base there too
             metrics["telephone"]["untrained_base"] = metrics.pop("telephone_untrained_base")
+    datasets = sorted({r["dataset"] for split in rows.values() for r in split if r.get("dataset")})
+    card.write(root / paths.adapter_dir(engine), engine, base_meta, rel_base, datasets, metrics)
     write_json(root / paths.metrics(engine), metrics)
     log.info("%s: %s", engine, {k: metrics[k] for k in ("adapted", "untrained_base")})
     return metrics
