@@ -15,7 +15,6 @@ import json
 import logging
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -56,16 +55,11 @@ def convert(adapter_dir: str | Path, base_dir: str | None, out: str | Path, quan
         TransformersConverter(tmp).convert(str(dest), quantization=quant, force=True)
         for proc in pred.processor.values():  # CTranslate2 keeps only its vocabulary
             proc.save_pretrained(str(dest))
-        meta = {**pred.meta, "suppress_all": suppressed(pred)}
+        ids = pred.suppressed()  # every token id the PyTorch transcriber never chooses
+        meta = {**pred.meta, "suppress_all": [] if ids is None else ids.tolist()}
         (dest / FOUNDRY_META).write_text(json.dumps(meta, sort_keys=True), encoding="utf-8")
     log.info("stt: %s merged and converted to CTranslate2 (%s) in %s", adapter_dir, quant, out)
     return Path(out)
-
-
-def suppressed(pred: Any) -> list[int]:
-    """Every token id the PyTorch transcriber never chooses (same list for CTranslate2)."""
-    ids = pred._suppressed()
-    return [] if ids is None else [int(i) for i in ids.tolist()]
 
 
 class Ct2Transcriber:
@@ -91,7 +85,7 @@ class Ct2Transcriber:
 
     def token_ids(self, inputs: list[dict]) -> list[list[int]]:
         """The greedy transcript tokens of each input (prompt and end of text left out)."""
-        from foundry.train.infer import _wave
+        from foundry.train.infer import wave_of
 
         out: list[list[int]] = []
         prompt = list(self.meta["decoder_prompt"])
@@ -100,7 +94,7 @@ class Ct2Transcriber:
         # 20 -> 10, 148 -> 74): ask for twice the budget, cut where the PyTorch loop stops
         max_length = min(2 * (len(prompt) + budget), 2 * 448)
         for batch in chunks(list(inputs), BATCH):
-            waves = [_wave(x, self.engine) for x in batch]
+            waves = [wave_of(x, self.engine) for x in batch]
             feats = self.fe(waves, sampling_rate=SAMPLE_RATE, return_tensors="np").input_features
             view = self._ctranslate2.StorageView.from_array(np.ascontiguousarray(feats, np.float32))
             results = self.model.generate(

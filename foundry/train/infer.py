@@ -25,7 +25,8 @@ from foundry.train.data import waveform
 BATCH = 32  # greedy decoding steps are sequential: fewer, larger batches
 
 
-def _wave(item: dict[str, Any], engine: str) -> np.ndarray:
+def wave_of(item: dict[str, Any], engine: str) -> np.ndarray:
+    """A predictor input's waveform: float32 as given, or decoded from 16 kHz WAV bytes."""
     if "audio" not in item:
         raise ValueError(f"engine '{engine}' needs inputs like {{'audio': <16 kHz WAV bytes>}}")
     a = item["audio"]
@@ -83,7 +84,7 @@ class TextClassifier(Predictor):
 
 class AudioClassifier(Predictor):
     def _batch(self, batch: list[dict]) -> list[str]:
-        waves = [_wave(x, self.engine) for x in batch]
+        waves = [wave_of(x, self.engine) for x in batch]
         if self.model.config.model_type == "whisper":  # log-mel input padded to its window
             feats = self.processor(waves, sampling_rate=SAMPLE_RATE, return_tensors="pt")
             logits = self.model(input_features=feats.input_features.to(self.device)).logits
@@ -103,13 +104,13 @@ class WhisperTranscriber(Predictor):
     def _batch(self, batch: list[dict]) -> list[str]:
         fe, tok = self.processor["feature_extractor"], self.processor["tokenizer"]
         feats = fe(
-            [_wave(x, self.engine) for x in batch], sampling_rate=SAMPLE_RATE, return_tensors="pt"
+            [wave_of(x, self.engine) for x in batch], sampling_rate=SAMPLE_RATE, return_tensors="pt"
         ).input_features.to(self.device)
         enc = self.model.get_encoder()(feats).last_hidden_state
         prompt = torch.tensor(self.meta["decoder_prompt"], dtype=torch.long, device=self.device)
         seq = prompt.repeat(len(batch), 1)
         eos = tok.eos_token_id
-        suppress = self._suppressed()
+        suppress = self.suppressed()
         done = torch.zeros(len(batch), dtype=torch.bool, device=self.device)
         step_ids, cache = seq, None
         for _ in range(int(self.meta["max_new_tokens"])):
@@ -136,7 +137,7 @@ class WhisperTranscriber(Predictor):
             texts.append(normalize(tok.decode(row, skip_special_tokens=True)))
         return texts
 
-    def _suppressed(self) -> torch.Tensor | None:
+    def suppressed(self) -> torch.Tensor | None:
         """Ids never chosen: the special tokens, and with ``allowed_ids`` (an output script,
         ``foundry.train.script_vocab``) every token outside it, as in training."""
         if not hasattr(self, "_suppress"):
@@ -157,7 +158,7 @@ class CtcTranscriber(Predictor):
 
     def _batch(self, batch: list[dict]) -> list[str]:
         fe, tok = self.processor["feature_extractor"], self.processor["tokenizer"]
-        enc = audio_batch(fe, [_wave(x, self.engine) for x in batch], self.device)
+        enc = audio_batch(fe, [wave_of(x, self.engine) for x in batch], self.device)
         logits = self.model(input_values=enc.input_values, attention_mask=enc.attention_mask).logits
         ids = logits.argmax(-1)
         return [normalize(t) for t in tok.batch_decode(ids)]

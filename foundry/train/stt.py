@@ -185,9 +185,7 @@ def _whisper(ctx: Context) -> Result:
     allowed = script_token_ids(tok, s.get("output_script", "any"))
     if allowed is not None:  # training softmax and decoding over the same narrowed vocabulary
         meta["allowed_ids"] = allowed
-    hf = model
-    if frozen:
-        model.model.encoder.requires_grad_(False)
+    hf = model  # the wrapped model itself: PEFT injects LoRA in place and freezes the rest
     model = get_peft_model(model, common.lora_config(s, decoder_lora(s, frozen)))
     states: dict[int, torch.Tensor] = {}  # input features, or frozen encoder outputs per clip
     for split in ("train", "dev"):

@@ -20,6 +20,7 @@ import hashlib
 import importlib.util
 import json
 import struct
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -307,13 +308,9 @@ def convert(ct2_dir: str | Path, out: str | Path, window_seconds: int = 30) -> d
         shorten_window(model, window_seconds)
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out)
-    tok_dir = out / ".tokenizer-src"
-    tok_dir.mkdir(exist_ok=True)
-    (tok_dir / "tokenizer.json").write_bytes((ct2_dir / "tokenizer.json").read_bytes())
-    tok = WhisperTokenizer.from_pretrained(tok_dir, pad_token="<|endoftext|>")
-    for f in tok_dir.iterdir():
-        f.unlink()
-    tok_dir.rmdir()
+    with tempfile.TemporaryDirectory() as tok_dir:  # the package's tokenizer.json alone
+        (Path(tok_dir) / "tokenizer.json").write_bytes((ct2_dir / "tokenizer.json").read_bytes())
+        tok = WhisperTokenizer.from_pretrained(tok_dir, pad_token="<|endoftext|>")
     tok.save_pretrained(out)
     WhisperFeatureExtractor(
         feature_size=cfg.num_mel_bins, sampling_rate=SAMPLE_RATE, chunk_length=window_seconds
@@ -334,7 +331,5 @@ def convert(ct2_dir: str | Path, out: str | Path, window_seconds: int = 30) -> d
 
 def build(out: str | Path, window_seconds: int = 30) -> dict[str, Any]:
     """The installed packages -> a Hugging Face checkpoint in ``out`` (the one documented way)."""
-    import tempfile
-
     with tempfile.TemporaryDirectory(prefix=".tmp-ct2-") as tmp:
         return convert(assemble(Path(tmp)), out, window_seconds)
