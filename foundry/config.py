@@ -167,5 +167,11 @@ class View:
     def engine_settings(self, engine: str) -> dict[str, Any]:
         return dict(self.cfg.get("engines", {}).get(engine, {}))
 
+    def language_checked(self, name: str) -> bool:
+        """quality.language applies: it is on and one of the dataset's engines needs it."""
+        on = (self.cfg.get("quality") or {}).get("language", {}).get("enabled", False)
+        feeds = self.dataset(name)["engines"]
+        return bool(on) and self.is_audio(name) and any(engines.get(e).language_id for e in feeds)
+
     def is_audio(self, name: str) -> bool:
         return "audio" in self.dataset(name)["columns"]

@@ -27,6 +27,7 @@ class Engine:
     deployable: bool = False  # served by `foundry serve` and judged by the deploy gate
     gate: str | None = None  # deploy gate kind: "stt" or "classifier"
     balanced: bool = False  # a classifier whose train split may be capped for class balance
+    language_id: bool = False  # its datasets' clips pass quality.language (words must be Malayalam)
     resources: dict[str, int] = field(default_factory=dict)  # defaults for cluster profiles
 
     @property
@@ -57,6 +58,7 @@ REGISTRY: dict[str, Engine] = {
             higher_is_better=False,
             deployable=True,
             gate="stt",
+            language_id=True,
             resources=dict(_RES),
         ),
         Engine(

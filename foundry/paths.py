@@ -62,6 +62,11 @@ def shard_hashes(ds: str, k: int | str) -> str:
     return f"silver/{ds}/parts/hashes-{_k(k)}.parquet"
 
 
+def shard_language(ds: str, k: int | str) -> str:
+    """The language detected in each clip of one shard (quality.language; silver/language.py)."""
+    return f"silver/{ds}/parts/language-{_k(k)}.parquet"
+
+
 def silver_manifest(ds: str) -> str:
     return f"silver/{ds}/manifest.parquet"
 

@@ -51,12 +51,28 @@ def standardize(cfg: dict[str, Any], ds: str) -> dict[str, Any]:
     out = {"datasets": {ds: _data_spec(cfg, ds)}, "text": cfg["text"]}
     if any(engines.get(e).is_audio for e in cfg["datasets"][ds]["engines"]):
         out["audio"] = cfg["audio"]
-        out["quality"] = cfg["quality"]
+        # the language gate is its own job (language_id, then merge): not a re-decode trigger
+        out["quality"] = {k: v for k, v in cfg["quality"].items() if k != "language"}
     return out
 
 
+def language_id(cfg: dict[str, Any], ds: str) -> dict[str, Any]:
+    """What the detections depend on: the shards and how much of each clip Whisper hears."""
+    window = cfg["quality"]["language"]["window_seconds"]
+    return {
+        "datasets": {ds: {"shards": View(cfg).shards(ds)}},
+        "quality": {"language": {"window_seconds": window}},
+    }
+
+
 def merge(cfg: dict[str, Any], ds: str) -> dict[str, Any]:
-    return {"datasets": {ds: {"shards": View(cfg).shards(ds)}}}
+    """The shards, and the language verdict where quality.language applies (a threshold edit
+    re-merges; the detections stay)."""
+    out: dict[str, Any] = {"datasets": {ds: {"shards": View(cfg).shards(ds)}}}
+    if View(cfg).language_checked(ds):
+        lang = cfg["quality"]["language"]
+        out["quality"] = {"language": {k: lang[k] for k in ("expect", "min_probability")}}
+    return out
 
 
 def allocate(cfg: dict[str, Any], engine: str) -> dict[str, Any]:

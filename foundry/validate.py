@@ -22,7 +22,7 @@ from foundry import audio, paths
 from foundry.atomic import sha256_file, write_json
 from foundry.config import View
 from foundry.gold.publish import CHECKSUMS
-from foundry.silver.shards import MANIFEST_SCHEMA
+from foundry.silver.shards import MANIFEST_SCHEMA, MERGE_REJECT_REASONS, UNCHECKED_LANGUAGE
 
 log = logging.getLogger("foundry.validate")
 Problem = dict[str, Any]
@@ -139,8 +139,12 @@ def _check_shard_item(
         else:
             if not isinstance(meta, dict):
                 out.append(problem(rel, "JSON member missing or not an object", fix, item))
-            elif meta != row:
-                diff = sorted(k for k in set(meta) | set(row) if meta.get(k) != row.get(k))
+            elif meta != {**row, **UNCHECKED_LANGUAGE}:  # merge fills the language columns
+                diff = sorted(
+                    k
+                    for k in set(meta) | set(row)
+                    if meta.get(k) != row.get(k) and k not in UNCHECKED_LANGUAGE
+                )
                 what = f"JSON member differs from the manifest in {diff}"
                 out.append(problem(rel, what, fix, item))
         if not row["sample_rate"]:
@@ -181,8 +185,8 @@ def check_shard(
 ) -> list[Problem]:
     """One shard tar (streamed, one item in memory at a time) and its kept/rejected parts.
 
-    ``resolved``: items merge rejected as duplicates of an item in another shard; their shard
-    kept them (and holds their WAV), the manifest does not list them.
+    ``resolved``: items merge rejected (a duplicate in another shard, the wrong language); their
+    shard kept them (and holds their WAV), the manifest does not list them.
     """
     rel = paths.shard_tar(ds, k)
     fix = rebuild(rel)
@@ -252,7 +256,7 @@ def _finish_item(
         return [problem(rel, "stored twice in this shard", fix, item)]
     seen.add(item)
     row = rows.get(item) if rows is not None else None
-    if item in resolved and row is None:  # a cross-shard duplicate: its WAV stays, unlisted
+    if item in resolved and row is None:  # rejected at merge: its WAV stays, unlisted
         return _check_shard_item(rel, item, parts, None, fix)
     if rows is not None and row is None:
         return [problem(rel, "in the shard but not in the silver manifest", fix, item)]
@@ -293,18 +297,19 @@ def check_silver(ds: str, shards: int, root: Path) -> list[Problem]:
     for item, r in sorted((rows or {}).items()):
         if r["shard"] not in names:
             problems.append(problem(mrel, f"item in unknown shard {r['shard']!r}", fix, item))
-    resolved = _duplicates(rejects)
+    resolved = _resolved_at_merge(rejects)
     for k in range(shards):
         problems += check_shard(ds, k, root, rows, resolved)
     return problems
 
 
-def _duplicates(rejects: Any) -> frozenset[str]:
-    """Items merge rejected as duplicate audio (empty when the rejects could not be read)."""
+def _resolved_at_merge(rejects: Any) -> frozenset[str]:
+    """Items merge rejected (duplicate audio, wrong language): their shard still holds them
+    (empty when the rejects could not be read)."""
     if rejects is None:
         return frozenset()
     ids, reasons = rejects["id"].to_pylist(), rejects["reason"].to_pylist()
-    return frozenset(i for i, why in zip(ids, reasons, strict=True) if why == "duplicate_audio")
+    return frozenset(i for i, why in zip(ids, reasons, strict=True) if why in MERGE_REJECT_REASONS)
 
 
 def silver_index(ds: str, root: Path) -> dict[str, dict[str, Any]] | None:

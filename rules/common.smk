@@ -134,6 +134,11 @@ def shard_parts(wildcards):
         "hashes": [paths.shard_hashes(wildcards.ds, k) for k in ks],
         "tars": [paths.shard_tar(wildcards.ds, k) for k in ks],
         "plan": paths.plan(wildcards.ds),
+        "language": (
+            [paths.shard_language(wildcards.ds, k) for k in ks]
+            if VIEW.language_checked(wildcards.ds)
+            else []
+        ),
     }
 
 
@@ -177,3 +182,9 @@ def train_resource(engine, key):
     """engines.<engine>.resources.<key>, else the engine registry's default (cluster profiles)."""
     spec = CFG.get("engines", {}).get(engine, {}).get("resources", {})
     return int(spec.get(key, engines.get(engine).resources[key]))
+
+
+# The language_id jobs run Whisper's encoder: they ask for the GPU the engines they serve train on.
+LANGUAGE_ID_GPU = max(
+    train_resource(e.name, "gpu") for e in engines.REGISTRY.values() if e.language_id
+)

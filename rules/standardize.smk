@@ -47,6 +47,33 @@ rule standardize:
         " ds={wildcards.ds} shard={wildcards.shard}"
 
 
+# quality.language: Whisper's language detection on each shard's clips, a job of its own so a
+# cluster build places the encoder passes on GPU nodes (the stt training resource) and a
+# threshold edit re-merges without re-detecting.
+rule language_id:
+    input:
+        tar=paths.shard_tar("{ds}", "{shard}"),
+        part=paths.shard_part("{ds}", "{shard}"),
+    output:
+        paths.shard_language("{ds}", "{shard}"),
+    log:
+        paths.log("language_id", "{ds}-{shard}"),
+    benchmark:
+        paths.benchmark("language_id", "{ds}-{shard}")
+    conda:
+        DATA_ENV
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=60,
+        gpu=LANGUAGE_ID_GPU,
+    params:
+        settings=lambda wc: steps.encode(steps.language_id(CFG, wc.ds)),
+    shell:
+        "python -m foundry.silver language_id --settings {params.settings:q} --log {log:q}"
+        " ds={wildcards.ds} shard={wildcards.shard}"
+
+
 rule merge_silver:
     input:
         unpack(shard_parts),

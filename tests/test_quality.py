@@ -80,7 +80,12 @@ def det8() -> q.SpeechDetector:
 
 
 def test_reject_reasons_registry_and_exception():
-    assert set(q.QUALITY_REJECT_REASONS) == {"no_speech", "speaking_rate", "bad_segment"}
+    assert set(q.QUALITY_REJECT_REASONS) == {
+        "no_speech",
+        "speaking_rate",
+        "bad_segment",
+        "wrong_language",
+    }
     assert all(q.QUALITY_REJECT_REASONS.values())
     exc = q.QualityReject("no_speech", "nothing heard")
     assert str(exc) == "no_speech: nothing heard"

@@ -15,6 +15,7 @@ import soundfile as sf
 import soxr
 import torch
 
+from foundry import whisper_package
 from foundry.train import script_vocab, whisper_ct2
 
 ENGLISH = [
@@ -41,7 +42,7 @@ def built(tmp_path_factory) -> tuple[Path, Path]:
 
 def test_assembled_model_is_the_published_one(built):
     ct2, _ = built
-    assert (ct2 / "model.bin").stat().st_size == whisper_ct2.MODEL_BYTES
+    assert (ct2 / "model.bin").stat().st_size == whisper_package.MODEL_BYTES
     spec, variables, aliases = whisper_ct2.read_spec(ct2 / "model.bin")
     assert spec == "WhisperSpec" and len(variables) == 212
     assert aliases == {"decoder/projection/weight": "decoder/embeddings/weight"}
@@ -135,8 +136,8 @@ def test_a_damaged_package_is_named_with_the_fix(monkeypatch, tmp_path):
         p.mkdir()
     (parts[0] / "model.bin.part1").write_bytes(b"\0" * 10)
     (parts[1] / "model.bin.part2").write_bytes(b"\0" * 10)
-    monkeypatch.setattr(whisper_ct2, "package_dirs", lambda: parts)
-    with pytest.raises(whisper_ct2.PackageError, match="reinstall them.*force-reinstall"):
+    monkeypatch.setattr(whisper_package, "package_dirs", lambda: parts)
+    with pytest.raises(whisper_package.PackageError, match="reinstall them.*force-reinstall"):
         whisper_ct2.assemble(tmp_path / "out")
     assert not (tmp_path / "out" / "model.bin").exists()
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from foundry import whisper_package
 from foundry.atomic import atomic_dir
 from foundry.engines import SAMPLE_RATE
 from foundry.text import normalize
@@ -27,10 +28,6 @@ log = logging.getLogger("foundry.deploy.ct2")
 
 BACKENDS = ("ctranslate2", "torch")
 BATCH = 32
-
-
-def quantization(device: str) -> str:
-    return "float16" if device == "cuda" else "int8"
 
 
 def cache_dir(adapter_dir: str | Path, quant: str) -> Path:
@@ -78,7 +75,7 @@ class Ct2Transcriber:
         self.model = ctranslate2.models.Whisper(
             str(folder),
             device=device,
-            compute_type=compute_type or quantization(device),
+            compute_type=compute_type or whisper_package.compute_type(device),
             intra_threads=threads,
         )
         self._ctranslate2 = ctranslate2
@@ -119,7 +116,7 @@ def load(
     adapter_dir: str | Path, base_dir: str | None, device: str = "cpu", threads: int = 1
 ) -> Ct2Transcriber:
     """The candidate's CTranslate2 model, converted on first use."""
-    quant = quantization(device)
+    quant = whisper_package.compute_type(device)
     folder = cache_dir(adapter_dir, quant)
     if not (folder / "model.bin").exists():
         convert(adapter_dir, base_dir, folder, quant)

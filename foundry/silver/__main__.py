@@ -1,4 +1,4 @@
-"""Plain entry point of the silver jobs: ``python -m foundry.silver <plan|standardize|merge>``.
+"""Plain entry point of the silver jobs: ``python -m foundry.silver <job>`` (JOBS below).
 
 No Snakemake import per shard job (foundry.runner.entry_point).
 
@@ -12,7 +12,7 @@ import sys
 from types import SimpleNamespace
 
 from foundry.runner import entry_point
-from foundry.silver import shards
+from foundry.silver import language, shards
 
 
 def _plan(cfg: dict, wc: SimpleNamespace) -> None:
@@ -24,12 +24,24 @@ def _standardize(cfg: dict, wc: SimpleNamespace) -> None:
     logging.getLogger("foundry.standardize").info("%s shard %s: %s", wc.ds, wc.shard, counts)
 
 
+def _language_id(cfg: dict, wc: SimpleNamespace) -> None:
+    window = cfg["quality"]["language"]["window_seconds"]
+    n = language.identify_shard(wc.ds, int(wc.shard), window)
+    logging.getLogger("foundry.language_id").info("%s shard %s: %d clips", wc.ds, wc.shard, n)
+
+
 def _merge(cfg: dict, wc: SimpleNamespace) -> None:
-    counts = shards.merge(wc.ds, cfg["datasets"][wc.ds]["shards"])
+    lang = (cfg.get("quality") or {}).get("language")
+    counts = shards.merge(wc.ds, cfg["datasets"][wc.ds]["shards"], lang=lang)
     logging.getLogger("foundry.merge").info("%s: %s", wc.ds, counts)
 
 
-JOBS = {"plan": _plan, "standardize": _standardize, "merge_silver": _merge}
+JOBS = {
+    "plan": _plan,
+    "standardize": _standardize,
+    "language_id": _language_id,
+    "merge_silver": _merge,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

