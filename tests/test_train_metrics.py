@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from foundry.train import base, metrics
@@ -108,3 +110,39 @@ def test_hub_base_is_fetched_at_the_pinned_commit_with_sha256s(tmp_path, monkeyp
     assert written["task"] == "text_classification"
     for p in (tmp_path / "base").rglob("*"):
         assert b"hf_secret_value" not in p.read_bytes()
+
+
+_SAVE_LORA = """
+import sys, torch
+from peft import LoraConfig, get_peft_model
+from foundry.train.common import canonical_adapter_config
+torch.manual_seed(0)
+class Net(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        for name in ("q_proj", "k_proj", "v_proj", "out_proj", "fc1", "fc2"):
+            setattr(self, name, torch.nn.Linear(4, 4))
+names = ["q_proj", "k_proj", "v_proj", "out_proj", "fc1", "fc2"]
+model = get_peft_model(Net(), LoraConfig(r=2, target_modules=names, exclude_modules=["fc2"]))
+model.save_pretrained(sys.argv[1])
+canonical_adapter_config(sys.argv[1])
+"""
+
+
+def test_adapter_config_bytes_do_not_follow_the_hash_seed(tmp_path):
+    """PEFT keeps target_modules as a set: its JSON order followed PYTHONHASHSEED (issue 28)."""
+    import os
+    import subprocess
+    import sys
+
+    outs = []
+    for seed in ("1", "2", "3"):
+        out = tmp_path / seed
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        subprocess.run([sys.executable, "-c", _SAVE_LORA, str(out)], check=True, env=env)
+        outs.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
+    assert outs[0] == outs[1] == outs[2]
+    cfg = json.loads(outs[0]["adapter_config.json"])
+    assert (
+        cfg["target_modules"] == sorted(cfg["target_modules"]) and len(cfg["target_modules"]) == 6
+    )

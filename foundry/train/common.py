@@ -6,6 +6,7 @@ CPU cores in seconds, and a plain loop is easier to make bit-for-bit reproducibl
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import os
@@ -19,6 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from foundry.atomic import dumps_json
 from foundry.engines import SAMPLE_RATE
 
 log = logging.getLogger("foundry.train")
@@ -118,6 +120,23 @@ def lora_config(
         layers_to_transform=spec.get("layers_to_transform"),
         layers_pattern=spec.get("layers_pattern"),
     )
+
+
+def canonical_adapter_config(folder: str | Path) -> None:
+    """Rewrite PEFT's adapter_config.json with sorted keys and sorted name lists.
+
+    PEFT keeps ``target_modules`` (and ``exclude_modules``) as a Python set, so their order in
+    the JSON follows the string hash seed of the process: identical weights would read as a new
+    candidate. No list of names or layer numbers has an order that means anything to PEFT.
+    """
+    path = Path(folder) / "adapter_config.json"
+    cfg = json.loads(path.read_text(encoding="utf-8"))
+    for key, value in cfg.items():
+        if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+            cfg[key] = sorted(value)
+        elif isinstance(value, list) and value and all(type(v) is int for v in value):
+            cfg[key] = sorted(value)
+    path.write_text(dumps_json(cfg), encoding="utf-8")
 
 
 # wav2vec2's convolutional feature encoder and the projection after it

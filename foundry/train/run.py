@@ -74,6 +74,7 @@ def train_engine(
     }
     with atomic_dir(root / paths.adapter_dir(engine)) as tmp:
         result.model.save_pretrained(str(tmp), save_embedding_layers=False)
+        common.canonical_adapter_config(tmp)
         for proc in result.processors:
             proc.save_pretrained(str(tmp))
         write_json(tmp / common.FOUNDRY_META, meta)
