@@ -41,8 +41,9 @@ def run(tree: Path, window: int, cores: int) -> dict:
     targets = [paths.silver_manifest(ds) for ds in checked]
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as fh:
         yaml.safe_dump({"quality": {"language": {"enabled": True, "window_seconds": window}}}, fh)
-    cmd = [sys.executable, "-m", "snakemake", "--cores", str(cores), "--forcerun", "language_id"]
-    cmd += [*targets, "--configfile", "config/config.yaml", fh.name]
+    # targets first: --forcerun and --configfile take several values
+    cmd = [sys.executable, "-m", "snakemake", *targets, "--cores", str(cores)]
+    cmd += ["--forcerun", "language_id", "--configfile", "config/config.yaml", fh.name]
     cpu0, t0 = _children_cpu(), time.perf_counter()
     subprocess.run(cmd, cwd=tree, check=True, capture_output=True)
     wall, cpu = time.perf_counter() - t0, _children_cpu() - cpu0
