@@ -374,3 +374,71 @@ def test_robust_speaking_rate_outlier_completes_the_shard(tmp_path):
     assert [(r["source_row"], r["reason"]) for r in rej.values()] == [(5, "speaking_rate")]
     assert "robust bounds" in next(iter(rej.values()))["detail"]
     assert len(kept) == 23
+
+
+def _text_files_dataset(tmp_path, name: str, body: str, columns: dict[str, str]):
+    import os
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / name).write_text(body, encoding="utf-8")
+    spec = {"path": str(src), "columns": columns, "engines": ["intent"], "license": "cc0"}
+    cfg = config.validate({"datasets": {"ds": {**spec, "shards": 1}}})
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        hub.ingest("ds", cfg["datasets"]["ds"], cfg["hub"])
+    finally:
+        os.chdir(cwd)
+    return run_all(tmp_path, shards.Settings.from_config(cfg, "ds"))
+
+
+def test_csv_rows_with_extra_or_missing_fields_are_malformed_rows(tmp_path):
+    """A row with more fields than the header used to be cut to fit (its text lost, no reject)."""
+    a, b, c = SENTENCES[:3]
+    body = f"text,intent\n{a},balance\n{b},bill,EXTRA TEXT\n{c}\n{SENTENCES[3]},greet\n"
+    kept, rej = _text_files_dataset(
+        tmp_path, "train.csv", body, {"text": "text", "label": "intent"}
+    )
+    assert sorted(r["source_row"] for r in kept) == [0, 3]
+    details = {r["source_row"]: (r["reason"], r["detail"]) for r in rej.values()}
+    assert details == {
+        1: ("malformed_row", "train.csv: line 3 has 3 fields, the header has 2"),
+        2: ("malformed_row", "train.csv: line 4 has 1 fields, the header has 2"),
+    }
+
+
+def test_one_bad_json_line_rejects_that_record_not_the_dataset(tmp_path):
+    lines = [
+        json.dumps({"text": SENTENCES[0], "intent": "balance"}, ensure_ascii=False),
+        '{"text": "cut off',
+        json.dumps({"text": SENTENCES[1], "intent": "bill"}, ensure_ascii=False),
+    ]
+    body = "\n".join(lines) + "\n"
+    kept, rej = _text_files_dataset(
+        tmp_path, "train.jsonl", body, {"text": "text", "label": "intent"}
+    )
+    assert sorted(r["source_row"] for r in kept) == [0, 2]
+    (bad,) = rej.values()
+    assert bad["reason"] == "malformed_row" and bad["source_row"] == 1
+    assert bad["detail"].startswith("train.jsonl: line 2 is not JSON")
+
+
+@pytest.mark.parametrize("damage", [b"", b"PAR1 not really parquet"])
+def test_an_empty_or_unreadable_data_file_fails_ingest_naming_it(tmp_path, damage):
+    import os
+
+    from foundry.ingest.hub import IngestError
+
+    src = write_dataset(tmp_path / "src", [{"text": SENTENCES[0], "intent": "balance"}])
+    (src / "data/train-00001.parquet").write_bytes(damage)
+    spec = {"path": str(src), "columns": {"text": "text", "label": "intent"}}
+    cfg = config.validate({"datasets": {"ds": {**spec, "engines": ["intent"], "license": "c"}}})
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        with pytest.raises(IngestError, match=r"train-00001\.parquet is (empty|not a readable)"):
+            hub.ingest("ds", cfg["datasets"]["ds"], cfg["hub"])
+    finally:
+        os.chdir(cwd)
+    assert not (tmp_path / paths.raw_manifest("ds")).exists()

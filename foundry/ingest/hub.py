@@ -265,6 +265,8 @@ def ingest_local(
     """
     src = Path(spec["path"])
     lay, files = local_layout(ds, spec, cache)
+    for f in layouts.record_files(lay):
+        _check_record_file(ds, src / f)
     target = Path(out_dir) / "files"
     with atomic_dir(target) as tmp:
         for f in files:
@@ -380,6 +382,21 @@ def resolve_data_revision(
             ", ".join(lay.options["partial"]),
         )
     return sha, PARQUET_BRANCH, siblings, lay
+
+
+def _check_record_file(ds: str, p: Path) -> None:
+    """A file whose rows are items must hold something readable, or the whole dataset stops
+    later in plan with an error naming no file: say which file, now."""
+    fix = f"replace it, or leave it out with datasets.{ds}.data_files"
+    if p.stat().st_size == 0:
+        raise IngestError(f"dataset '{ds}': {p} is empty (0 bytes); {fix}")
+    if p.name.lower().endswith(".parquet"):
+        try:
+            _check_parquet(p)
+        except Exception as exc:  # noqa: BLE001 - pyarrow raises several types for bad files
+            raise IngestError(
+                f"dataset '{ds}': {p} is not a readable parquet file ({exc}); {fix}"
+            ) from None
 
 
 def _check_parquet(p: Path) -> None:

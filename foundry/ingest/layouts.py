@@ -319,8 +319,14 @@ def _stem(name: str) -> str:
     return name
 
 
+# The key of a record that could not be read as one (its value says why, with the line): the
+# row is rejected as malformed_row in its shard job instead of vanishing or ending the dataset.
+MALFORMED = "__malformed__"
+
+
 def iter_csv(path: Path, sep: str | None = None) -> Iterator[dict[str, Any]]:
-    """Rows of a CSV/TSV with a header line (TSV by extension or ``sep``), as strings."""
+    """Rows of a CSV/TSV with a header line (TSV by extension or ``sep``), as strings; a row
+    with more or fewer fields than the header is a MALFORMED record (never cut to fit)."""
     if sep is None:
         sep = "\t" if _stem(path.name).lower().endswith(".tsv") else ","
     with _open_text(path) as fh:
@@ -331,8 +337,13 @@ def iter_csv(path: Path, sep: str | None = None) -> Iterator[dict[str, Any]]:
         for values in reader:
             if not values:
                 continue
-            rec = {h: (values[i] if i < len(values) else None) for i, h in enumerate(header)}
-            yield rec
+            if len(values) != len(header):
+                yield {
+                    MALFORMED: f"line {reader.line_num} has {len(values)} fields, "
+                    f"the header has {len(header)}"
+                }
+                continue
+            yield dict(zip(header, values, strict=True))
 
 
 def iter_json(path: Path, field_name: str | None = None) -> Iterator[dict[str, Any]]:
@@ -363,7 +374,8 @@ def iter_json(path: Path, field_name: str | None = None) -> Iterator[dict[str, A
             try:
                 rec = json.loads(text)
             except json.JSONDecodeError as exc:
-                raise LayoutError(f"{path.name}: line {line_no} is not JSON ({exc.msg})") from None
+                yield {MALFORMED: f"line {line_no} is not JSON ({exc.msg})"}
+                continue
             yield rec if isinstance(rec, dict) else {"value": rec}
         if buf.strip():
             yield json.loads(buf)
@@ -465,6 +477,9 @@ def _audiofolder_rows(
     base = posixpath.dirname(file)
     for n, rec in enumerate(_metadata_rows(root / file)):
         if wanted is not None and n not in wanted:
+            continue
+        if MALFORMED in rec:
+            yield Row(file, n, None, rec)
             continue
         name = rec.get("file_name")
         rel = _inside(posixpath.join(base, str(name))) if name else None

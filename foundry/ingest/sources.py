@@ -42,6 +42,7 @@ class Item:
     dialect: str | None = None
     fields: dict[str, str | None] = field(default_factory=dict)
     segments: Any = None  # utterance timestamps of a long recording (list or JSON text)
+    malformed: str | None = None  # why the source record could not be read (malformed_row)
 
 
 ROLES = ("audio", "text", "label", "speaker", "id", "translation", "dialect", "segments")
@@ -168,6 +169,20 @@ def iter_items(
         else:
             stream = _checked(ds, columns, need, layout, files_root, rel, selected)
         for row, split, rec in stream:
+            if layouts.MALFORMED in rec:
+                yield Item(
+                    item_id(ds, rel, row),
+                    rel,
+                    row,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    split=split,
+                    malformed=f"{rel}: {rec[layouts.MALFORMED]}",
+                )
+                continue
             get = {role: rec.get(col) for role, col in wanted.items()}
             own = _str(get.get("id"))
             audio_value = get.get("audio")
@@ -202,7 +217,7 @@ def _checked(
     checked = False
     try:
         for r in layouts.iter_rows(layout, files_root, rel, selected):
-            if not checked:
+            if not checked and layouts.MALFORMED not in r.record:
                 have = sorted(r.record)
                 extra = {f: f for f in need if f not in columns.values()}
                 check_columns(ds, {**columns, **extra}, have, rel)

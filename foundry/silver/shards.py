@@ -565,6 +565,9 @@ def standardize_shard(settings: Settings, shard: int, root: str | Path = ".") ->
                 len(kept),
                 len(rejected),
             )
+        if it.malformed:
+            rejected.append(_reject(settings, it, "malformed_row", it.malformed))
+            continue
         raw_text = it.text or ""
         norm = text.normalize(raw_text)
         why = settings.filtered_out(it)
