@@ -137,10 +137,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument(
         "--stt-backend",
-        choices=["torch", "ctranslate2"],
+        choices=["torch", "ctranslate2", "ctranslate2-int8"],
         default=None,
-        help="stt decoding: PyTorch + LoRA (default) or the merged adapter on CTranslate2 "
-        "(int8 on CPU, float16 on CUDA; converted once per candidate); config serve.stt_backend",
+        help="stt decoding: PyTorch + LoRA (default), the merged adapter on CTranslate2 "
+        "answering like it (float32 on CPU, float16 on CUDA), or CTranslate2 int8 (faster, "
+        "different answers); converted once per candidate; config serve.stt_backend",
     )
     s.set_defaults(func=_serve)
     w = sub.add_parser(

@@ -80,7 +80,7 @@ def test_merged_conversion_decodes_like_the_merged_pytorch_model(adapter, tmp_pa
 def test_serving_converts_once_and_keeps_the_output_vocabulary(adapter):
     out, base, clips = adapter
     pred = models.load_serving("stt", out, str(base), "ctranslate2")
-    cache = ct2.cache_dir(out, "int8")
+    cache = ct2.cache_dir(out, "float32")
     assert isinstance(pred, ct2.Ct2Transcriber) and (cache / "model.bin").is_file()
     stamp = (cache / "model.bin").stat().st_mtime_ns
     answers = pred.predict(clips)
@@ -90,4 +90,8 @@ def test_serving_converts_once_and_keeps_the_output_vocabulary(adapter):
     again = models.load_serving("stt", out, str(base), "ctranslate2")
     assert (cache / "model.bin").stat().st_mtime_ns == stamp  # the cached conversion
     assert again.predict(clips) == answers
-    assert not isinstance(models.load_serving("stt", out, str(base), "torch"), ct2.Ct2Transcriber)
+    judged = models.load_serving("stt", out, str(base), "torch")
+    assert not isinstance(judged, ct2.Ct2Transcriber)
+    assert judged.predict(clips) == answers  # the served model answers as the gated one
+    fast = models.load_serving("stt", out, str(base), "ctranslate2-int8")
+    assert (ct2.cache_dir(out, "int8") / "model.bin").is_file() and all(fast.predict(clips))

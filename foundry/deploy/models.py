@@ -39,14 +39,14 @@ def load(engine: str, adapter_dir: str | Path, base_dir: str | None = None) -> P
 def load_serving(
     engine: str, adapter_dir: str | Path, base_dir: str | None, backend: str = "torch"
 ) -> Predictor:
-    """What ``foundry serve`` answers with: stt optionally through CTranslate2 (merged, int8)."""
-    if backend == "ctranslate2" and engines.get(engine).task == "whisper":
+    """What ``foundry serve`` answers with: stt optionally through CTranslate2 (merged)."""
+    if backend.startswith("ctranslate2") and engines.get(engine).task == "whisper":
         import torch
 
         from foundry.deploy import ct2
 
         device = "cuda" if torch.cuda.is_available() else "cpu"
-        return ct2.load(adapter_dir, base_dir, device, torch.get_num_threads())
+        return ct2.load(adapter_dir, base_dir, device, torch.get_num_threads(), backend)
     return load(engine, adapter_dir, base_dir)
 
 
