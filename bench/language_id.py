@@ -37,7 +37,7 @@ def run(tree: Path, window: int, cores: int) -> dict:
     cfg = config.validate(yaml.safe_load((tree / "config/config.yaml").read_text()))
     view = config.View(cfg)
     cfg["quality"]["language"]["enabled"] = True
-    checked = [ds for ds in view.datasets if config.View(cfg).language_checked(ds)]
+    checked = [ds for ds in view.datasets if view.language_checked(ds)]
     targets = [paths.silver_manifest(ds) for ds in checked]
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as fh:
         yaml.safe_dump({"quality": {"language": {"enabled": True, "window_seconds": window}}}, fh)

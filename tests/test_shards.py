@@ -36,6 +36,12 @@ def settings(tmp_path, rows, columns, engines, n_shards=2, **audio):
             "quality": {"vad": {"enabled": False}},
         }
     )
+    _ingest(tmp_path, cfg)
+    return shards.Settings.from_config(cfg, "ds")
+
+
+def _ingest(tmp_path, cfg):
+    """Phase 1 of dataset 'ds' into tmp_path/raw (ingest works in the current directory)."""
     import os
 
     cwd = os.getcwd()
@@ -44,7 +50,6 @@ def settings(tmp_path, rows, columns, engines, n_shards=2, **audio):
         hub.ingest("ds", cfg["datasets"]["ds"], cfg["hub"])
     finally:
         os.chdir(cwd)
-    return shards.Settings.from_config(cfg, "ds")
 
 
 def run_all(tmp_path, s):
@@ -377,19 +382,12 @@ def test_robust_speaking_rate_outlier_completes_the_shard(tmp_path):
 
 
 def _text_files_dataset(tmp_path, name: str, body: str, columns: dict[str, str]):
-    import os
-
     src = tmp_path / "src"
     src.mkdir()
     (src / name).write_text(body, encoding="utf-8")
     spec = {"path": str(src), "columns": columns, "engines": ["intent"], "license": "cc0"}
     cfg = config.validate({"datasets": {"ds": {**spec, "shards": 1}}})
-    cwd = os.getcwd()
-    os.chdir(tmp_path)
-    try:
-        hub.ingest("ds", cfg["datasets"]["ds"], cfg["hub"])
-    finally:
-        os.chdir(cwd)
+    _ingest(tmp_path, cfg)
     return run_all(tmp_path, shards.Settings.from_config(cfg, "ds"))
 
 
@@ -426,19 +424,12 @@ def test_one_bad_json_line_rejects_that_record_not_the_dataset(tmp_path):
 
 @pytest.mark.parametrize("damage", [b"", b"PAR1 not really parquet"])
 def test_an_empty_or_unreadable_data_file_fails_ingest_naming_it(tmp_path, damage):
-    import os
-
     from foundry.ingest.hub import IngestError
 
     src = write_dataset(tmp_path / "src", [{"text": SENTENCES[0], "intent": "balance"}])
     (src / "data/train-00001.parquet").write_bytes(damage)
     spec = {"path": str(src), "columns": {"text": "text", "label": "intent"}}
     cfg = config.validate({"datasets": {"ds": {**spec, "engines": ["intent"], "license": "c"}}})
-    cwd = os.getcwd()
-    os.chdir(tmp_path)
-    try:
-        with pytest.raises(IngestError, match=r"train-00001\.parquet is (empty|not a readable)"):
-            hub.ingest("ds", cfg["datasets"]["ds"], cfg["hub"])
-    finally:
-        os.chdir(cwd)
+    with pytest.raises(IngestError, match=r"train-00001\.parquet is (empty|not a readable)"):
+        _ingest(tmp_path, cfg)
     assert not (tmp_path / paths.raw_manifest("ds")).exists()

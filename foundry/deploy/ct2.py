@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 
-from foundry import whisper_package
 from foundry.atomic import atomic_dir
 from foundry.engines import SAMPLE_RATE
 from foundry.text import normalize
@@ -73,7 +72,7 @@ class Ct2Transcriber:
     """Greedy Whisper decoding on CTranslate2 with the recorded prompt and suppressed tokens."""
 
     def __init__(
-        self, engine: str, folder: Path, device: str, threads: int, compute_type: str = ""
+        self, engine: str, folder: Path, device: str, threads: int, compute_type: str
     ) -> None:
         import ctranslate2
         from transformers import AutoTokenizer, WhisperFeatureExtractor
@@ -85,7 +84,7 @@ class Ct2Transcriber:
         self.model = ctranslate2.models.Whisper(
             str(folder),
             device=device,
-            compute_type=compute_type or whisper_package.compute_type(device),
+            compute_type=compute_type,
             intra_threads=threads,
         )
         self._ctranslate2 = ctranslate2

@@ -170,18 +170,9 @@ def iter_items(
             stream = _checked(ds, columns, need, layout, files_root, rel, selected)
         for row, split, rec in stream:
             if layouts.MALFORMED in rec:
-                yield Item(
-                    item_id(ds, rel, row),
-                    rel,
-                    row,
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
-                    split=split,
-                    malformed=f"{rel}: {rec[layouts.MALFORMED]}",
-                )
+                nothing = dict.fromkeys(("audio", "text", "label", "speaker", "translation"))
+                why = f"{rel}: {rec[layouts.MALFORMED]}"
+                yield Item(item_id(ds, rel, row), rel, row, **nothing, split=split, malformed=why)
                 continue
             get = {role: rec.get(col) for role, col in wanted.items()}
             own = _str(get.get("id"))

@@ -17,7 +17,6 @@ shorter window is cheaper and less sure: docs/quality.md has the measured figure
 from __future__ import annotations
 
 import io
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,6 @@ from foundry import paths, whisper_package
 from foundry.atomic import write_parquet
 from foundry.engines import SAMPLE_RATE
 
-log = logging.getLogger("foundry.silver.language")
 BATCH = 8  # clips per encoder call: measured no faster beyond on 2 CPU cores
 DETECTION_SCHEMA = pa.schema(
     [("id", pa.string()), ("language", pa.string()), ("probability", pa.float64())]

@@ -132,9 +132,8 @@ def canonical_adapter_config(folder: str | Path) -> None:
     path = Path(folder) / "adapter_config.json"
     cfg = json.loads(path.read_text(encoding="utf-8"))
     for key, value in cfg.items():
-        if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
-            cfg[key] = sorted(value)
-        elif isinstance(value, list) and value and all(type(v) is int for v in value):
+        names = isinstance(value, list) and all(isinstance(v, str) for v in value)
+        if names or (isinstance(value, list) and all(type(v) is int for v in value)):
             cfg[key] = sorted(value)
     path.write_text(dumps_json(cfg), encoding="utf-8")
 
