@@ -24,6 +24,13 @@ include: "rules/deploy.smk"
 include: "rules/report.smk"
 
 
+# A killed job leaves only `.tmp-*` names (foundry.atomic); the next run removes those whose
+# writer is dead and says so (`foundry validate` lists any that are left).
+onstart:
+    for p in atomic.sweep(".", paths.OUTPUT_FOLDERS):
+        logger.info(f"removed {p}: temp debris of an earlier killed run")
+
+
 localrules:
     all,
     gold,

@@ -37,6 +37,7 @@ AUDIO_REJECT_REASONS = (
     "too_long",
     "silence",
     "clipping",
+    "truncated",
 )
 
 # PCM16 <-> float uses 32768 so that a 16 kHz PCM16 source read by soundfile (which divides by
@@ -122,23 +123,30 @@ def decode(data: bytes, max_duration: float | None = None) -> tuple[np.ndarray, 
     if not data:
         raise AudioReject("undecodable", "0 bytes of input (empty file)")
     try:
-        with sf.SoundFile(io.BytesIO(data)) as f:
-            sr, channels, frames = int(f.samplerate), int(f.channels), int(f.frames)
-            fmt = f"{f.format}/{f.subtype}"
-            if sr <= 0 or channels <= 0:
-                raise _undecodable(data, f"header has {sr} Hz and {channels} channels")
-            if frames <= 0:
-                raise AudioReject(
-                    "empty_audio",
-                    f"the {fmt} header ({sr} Hz, {channels} ch) reports 0 frames "
-                    "(empty or truncated file)",
-                )
-            if max_duration is not None and frames / sr > max_duration:
-                raise AudioReject(
-                    "too_long",
-                    f"duration {frames / sr:.3f} s (from the {fmt} header) > max "
-                    f"{max_duration:g} s (config audio.max_duration)",
-                )
+        f = sf.SoundFile(io.BytesIO(data))
+    except (sf.SoundFileError, RuntimeError, ValueError, EOFError, OSError) as exc:
+        raise _undecodable(data, _libsndfile_message(exc)) from exc
+    with f:
+        sr, channels, frames = int(f.samplerate), int(f.channels), int(f.frames)
+        fmt = f"{f.format}/{f.subtype}"
+        if sr <= 0 or channels <= 0:
+            raise _undecodable(data, f"header has {sr} Hz and {channels} channels")
+        declared = frames
+        if f.format in ("WAV", "WAVEX"):  # libsndfile trims a cut data chunk to what is there
+            declared = max(frames, _wav_declared_frames(data) or 0)
+        if frames <= 0:
+            raise AudioReject(
+                "empty_audio",
+                f"the {fmt} header ({sr} Hz, {channels} ch) reports 0 frames "
+                "(empty or truncated file)",
+            )
+        if max_duration is not None and frames / sr > max_duration:
+            raise AudioReject(
+                "too_long",
+                f"duration {frames / sr:.3f} s (from the {fmt} header) > max "
+                f"{max_duration:g} s (config audio.max_duration)",
+            )
+        try:
             if f.subtype == "PCM_16":
                 # libsndfile turns 16-bit samples into floats by this exact power-of-two
                 # scaling; reading the integers skips its conversion loop (a WAV decodes ~8x
@@ -146,11 +154,40 @@ def decode(data: bytes, max_duration: float | None = None) -> tuple[np.ndarray, 
                 x = np.multiply(f.read(dtype="int16", always_2d=True), _INV_PCM16, dtype=np.float32)
             else:
                 x = f.read(dtype="float32", always_2d=True)
-    except (sf.SoundFileError, RuntimeError, ValueError, EOFError, OSError) as exc:
-        raise _undecodable(data, _libsndfile_message(exc)) from exc
-    if x.shape[0] == 0:
-        raise _undecodable(data, f"the {fmt} header promises {frames} frames but none decoded")
+        except (sf.SoundFileError, RuntimeError, ValueError, EOFError, OSError) as exc:
+            raise _truncated(fmt, declared, 0, sr, _libsndfile_message(exc)) from exc
+    if declared - x.shape[0] > max(declared // 100, TRUNCATION_SLACK_FRAMES):
+        raise _truncated(fmt, declared, x.shape[0], sr)
     return x, sr, fmt
+
+
+# Decoded may fall short of the header by an MP3 frame of encoder padding; a cut file by more.
+TRUNCATION_SLACK_FRAMES = 1152
+
+
+def _truncated(fmt: str, declared: int, decoded: int, sr: int, why: str = "") -> AudioReject:
+    stop = f" ({why})" if why else ""
+    return AudioReject(
+        "truncated",
+        f"the {fmt} header declares {declared / sr:.3f} s but decoding stopped at "
+        f"{decoded / sr:.3f} s{stop}: the file is cut short or damaged (a transcript of the "
+        "whole clip would not match it); fetch it again",
+    )
+
+
+def _wav_declared_frames(data: bytes) -> int | None:
+    """Frames the RIFF data chunk declares (None: no usable header, or a streaming size)."""
+    pos, block = 12, 0
+    while pos + 8 <= len(data):
+        cid, size = data[pos : pos + 4], struct.unpack_from("<I", data, pos + 4)[0]
+        if cid == b"fmt " and pos + 22 <= len(data):
+            block = struct.unpack_from("<H", data, pos + 20)[0]
+        if cid == b"data":
+            if not block or size in (0, 0xFFFFFFFF):
+                return None
+            return size // block
+        pos += 8 + size + (size & 1)
+    return None
 
 
 def to_mono(x: np.ndarray) -> np.ndarray:

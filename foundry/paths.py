@@ -75,8 +75,11 @@ def silver_rejects(ds: str) -> str:
     return f"silver/{ds}/rejects.parquet"
 
 
+SPLITS_ROOT = "splits"
+
+
 def split_dir(engine: str) -> str:
-    return f"splits/{engine}"
+    return f"{SPLITS_ROOT}/{engine}"
 
 
 def split_file(engine: str, split: str) -> str:
@@ -95,15 +98,29 @@ def split_card(engine: str) -> str:
     return f"splits/{engine}/README.md"
 
 
+def split_checksums(engine: str) -> str:
+    """Size and sha256 of each file allocate wrote, recorded as it wrote them (integrity)."""
+    return f"splits/{engine}/checksums.json"
+
+
+def split_recorded(engine: str) -> list[str]:
+    """The allocated data files that split_checksums() records."""
+    return [split_file(engine, s) for s in SPLITS] + [split_labels(engine), split_stats(engine)]
+
+
 def split_data_outputs(engine: str) -> list[str]:
     """What the allocate step writes for one engine (the unit training depends on)."""
-    files = [split_file(engine, s) for s in SPLITS]
-    return files + [split_labels(engine), split_stats(engine)]
+    return split_recorded(engine) + [split_checksums(engine)]
 
 
 def split_outputs(engine: str) -> list[str]:
-    """Every file of splits/<engine>/: the allocated data and its data card (gold publishes it)."""
+    """Every file of splits/<engine>/: the allocated data, its record and its data card."""
     return split_data_outputs(engine) + [split_card(engine)]
+
+
+def gold_names(engine: str) -> list[str]:
+    """The files publish puts in gold/<engine>/ besides its checksums.json (sorted)."""
+    return sorted(name.rsplit("/", 1)[1] for name in split_recorded(engine) + [split_card(engine)])
 
 
 GOLD = "gold"
@@ -111,6 +128,11 @@ GOLD = "gold"
 
 def gold_file(engine: str, split: str) -> str:
     return f"gold/{engine}/{split}.parquet"
+
+
+# Where the workflow writes (each write is a temp name renamed into place, foundry.atomic): the
+# folders swept for a killed run's temp debris at the start of a run and checked by validate.
+OUTPUT_FOLDERS = ("raw", "silver", SPLITS_ROOT, GOLD, "models", "deploy", "reports")
 
 
 def log(step: str, name: str) -> str:

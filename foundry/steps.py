@@ -102,7 +102,9 @@ def card(cfg: dict[str, Any], engine: str) -> dict[str, Any]:
 
 
 def publish(cfg: dict[str, Any]) -> dict[str, Any]:
-    return {"engines": View(cfg).engines}
+    """The engines to publish and each one's card settings (publish renders the gold card)."""
+    engines = View(cfg).engines
+    return {"engines": engines, "cards": {e: card(cfg, e) for e in engines}}
 
 
 def _model_spec(cfg: dict[str, Any], engine: str) -> dict[str, Any]:

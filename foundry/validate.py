@@ -18,9 +18,10 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from foundry import audio, paths
+from foundry import atomic, audio, integrity, paths
 from foundry.atomic import sha256_file, write_json
 from foundry.config import View
+from foundry.deploy import registry
 from foundry.gold.publish import CHECKSUMS
 from foundry.silver.shards import MANIFEST_SCHEMA, MERGE_REJECT_REASONS, UNCHECKED_LANGUAGE
 
@@ -45,14 +46,10 @@ def describe(p: Problem) -> str:
     return f"{where}: {p['problem']} -> {p['fix']}"
 
 
-def rebuild(target: str, what: str = "rebuild it") -> str:
-    """Force the job that writes ``target``, then everything downstream of it up to gold/."""
-    return f"{what}: `snakemake --cores 1 --forcerun {target} -- gold/`"
+rebuild = integrity.rebuild
 
 
-def _gold_fix(engine: str) -> str:
-    # gold files are hard links of splits/<engine>/ (an in-place edit damages both): rebuild the
-    # engine's splits from silver, which republishes gold.
+def _splits_fix(engine: str) -> str:
     return rebuild(paths.split_stats(engine), "fix silver first if it is damaged, then rebuild")
 
 
@@ -324,11 +321,14 @@ def silver_index(ds: str, root: Path) -> dict[str, dict[str, Any]] | None:
 # --- gold ---
 
 
-def _check_checksums(folder: str, root: Path, expected: list[str], fix: str) -> list[Problem]:
-    """Every gold file against the sha256/size recorded by publish; stray and missing files."""
+def _check_checksums(
+    folder: str, root: Path, expected: list[str], fix: str, others: tuple[str, ...] = ()
+) -> list[Problem]:
+    """Every file against the sha256/size its writer recorded in ``folder/checksums.json``;
+    unrecorded files (``others`` are written by another step) and missing entries."""
     crel = f"{folder}/{CHECKSUMS}"
     if not (root / crel).exists():
-        what = "missing: no hashes recorded at publish, so gold bytes cannot be verified"
+        what = "missing: no hashes were recorded, so these bytes cannot be verified"
         return [problem(crel, what, fix)]
     record, err = _read_json(root / crel)
     files = record.get("files") if isinstance(record, dict) else None
@@ -340,23 +340,19 @@ def _check_checksums(folder: str, root: Path, expected: list[str], fix: str) -> 
             out.append(problem(crel, f"does not list {name}", fix))
     for name, want in sorted(files.items()):
         rel = f"{folder}/{name}"
-        p = root / rel
         try:
-            if not p.is_file():
-                if name not in expected:  # expected files are reported missing once, elsewhere
-                    out.append(problem(rel, "missing", fix))
-            elif (size := p.stat().st_size) != want["size"]:
-                what = f"{size} bytes but {want['size']} recorded at publish (truncated or grown)"
-                out.append(problem(rel, what, fix))
-            elif sha256_file(p) != want["sha256"]:
-                out.append(problem(rel, "content differs from the sha256 recorded at publish", fix))
-        except OSError as exc:
-            out.append(problem(rel, f"unreadable ({exc})", fix))
+            finding = integrity.file_finding(root / rel, want)
         except (KeyError, TypeError):
             out.append(problem(crel, f"malformed entry for {name}", fix))
+            continue
+        # expected files are reported missing once, elsewhere
+        if finding and not (finding == "missing" and name in expected):
+            out.append(problem(rel, f"{finding}, unlike what {crel} recorded", fix))
     for p in sorted((root / folder).iterdir()):
-        if p.name not in files and p.name != CHECKSUMS:
-            out.append(problem(f"{folder}/{p.name}", "not part of the published gold", fix))
+        if p.name.startswith(atomic.TMP_PREFIX):  # temp debris is reported on its own
+            continue
+        if p.name not in files and p.name not in (CHECKSUMS, *others):
+            out.append(problem(f"{folder}/{p.name}", f"not recorded in {crel}", fix))
     return out
 
 
@@ -433,16 +429,22 @@ def check_gold(
     silver: SilverIndex | None = None,
     base: str = paths.GOLD,
 ) -> list[Problem]:
-    """One engine's gold folder: recorded hashes, JSON files, every parquet row.
+    """One engine's gold (or, with ``base=paths.SPLITS_ROOT``, splits) folder: recorded hashes, JSON
+    files, every parquet row.
 
     ``silver`` maps dataset -> :func:`silver_index` (None: that manifest is unreadable); without
     it (None) items are only checked for well-formed audio.
     """
     folder = f"{base}/{engine}"
-    fix = _gold_fix(engine)
+    if base == paths.GOLD:
+        fix = integrity.rebuild(paths.GOLD, "republish it from the verified splits")
+        expected, others = paths.gold_names(engine), ()
+    else:
+        fix = _splits_fix(engine)
+        expected = [Path(f).name for f in paths.split_recorded(engine)]
+        others = (Path(paths.split_card(engine)).name,)
     if not (root / folder).is_dir():
-        return [problem(folder, "missing (gold not published yet)", BUILD)]
-    expected = [Path(f).name for f in paths.split_outputs(engine)]
+        return [problem(folder, "missing (not built yet)", BUILD)]
     out = []
     present = []
     for name in expected:
@@ -450,7 +452,7 @@ def check_gold(
             present.append(name)
         else:
             out.append(problem(f"{folder}/{name}", "missing", fix))
-    out += _check_checksums(folder, root, expected, fix)
+    out += _check_checksums(folder, root, expected, fix, others)
     stats: dict[str, Any] = {}
     for name in ("stats.json", "labels.json"):
         if name in present:
@@ -465,6 +467,89 @@ def check_gold(
             want = (stats.get(split) or {}).get("items") if isinstance(stats, dict) else None
             out += _check_gold_split(f"{folder}/{name}", root, engine, want, silver, fix)
     return out
+
+
+# --- models ---
+
+
+def check_models(engine: str, root: Path) -> list[Problem]:
+    """A trained engine's adapter and base against the hashes training recorded in metrics.json
+    (an engine not trained yet has nothing to check)."""
+    mrel = paths.metrics(engine)
+    fix = rebuild(mrel, "retrain it", "models")
+    if not (root / paths.model_dir(engine)).is_dir():
+        return []
+    if not (root / mrel).is_file():
+        if (root / paths.adapter_dir(engine)).exists():
+            return [problem(mrel, "missing beside a trained adapter", fix)]
+        return []
+    metrics, err = _read_json(root / mrel)
+    artifacts = metrics.get("artifacts") if isinstance(metrics, dict) else None
+    if err or not isinstance(artifacts, dict):
+        return [problem(mrel, err or "records no adapter hashes (an older build)", fix)]
+    out = []
+    for what in ("adapter", "base"):
+        rel = paths.adapter_dir(engine) if what == "adapter" else paths.base_model_dir(engine)
+        for name, finding in integrity.tree_findings(root / rel, artifacts.get(what) or {}):
+            out.append(problem(f"{rel}/{name}", f"{finding} since {mrel} recorded it", fix))
+    return out
+
+
+# --- deploy ---
+
+
+def check_deploy(engine: str, root: Path) -> list[Problem]:
+    """Registered candidates against their recorded hashes; the production pointer."""
+    folder = root / paths.deploy_dir(engine)
+    if not folder.is_dir():
+        return []
+    out = []
+    prel = paths.deploy_production(engine)
+    rollback = f"restore the previous champion: `foundry rollback {engine}`"
+    prod, perr = _read_json(root / prel) if (root / prel).exists() else ({}, None)
+    live = prod.get("candidate") if isinstance(prod, dict) else None
+    cands: dict[str, registry.Candidate] = {}
+    for cjson in sorted(folder.glob("candidates/*/candidate.json")):
+        rel = cjson.relative_to(root).as_posix()
+        fix = "remove the candidate folder and register it again: `snakemake --cores 1 deploy`"
+        if cjson.parent.name == live:
+            fix = rollback
+        data, err = _read_json(cjson)
+        try:
+            cand = registry.Candidate(**data) if not err else None
+        except TypeError as exc:
+            cand, err = None, f"not a candidate record ({exc})"
+        if cand is None:
+            out.append(problem(rel, str(err), fix))
+            continue
+        cands[cand.id] = cand
+        try:
+            registry.verify(root, cand)
+        except registry.TamperError as exc:
+            out.append(problem(cand.adapter, str(exc).split(": ", 1)[1], fix))
+    if perr or (prod and live is None):
+        out.append(problem(prel, perr or "names no candidate", rollback))
+    elif live is not None and live not in cands:
+        out.append(problem(prel, f"points at {live}, which is not registered", rollback))
+    elif live is not None and (prod.get("sha256"), prod.get("files")) != (
+        cands[live].sha256,
+        cands[live].files,
+    ):
+        out.append(problem(prel, f"hashes differ from candidate {live}'s record", rollback))
+    return out
+
+
+def check_debris(root: Path) -> list[Problem]:
+    """Temp files a killed run left (a live writer's are not findings)."""
+    return [
+        problem(
+            p.relative_to(root).as_posix(),
+            "temp left behind by a killed run",
+            "the next `snakemake` run removes it (or delete it)",
+        )
+        for p in atomic.debris(root, paths.OUTPUT_FOLDERS)
+        if atomic.is_abandoned(p)
+    ]
 
 
 # --- everything ---
@@ -498,7 +583,14 @@ def validate_all(
         problems += _guarded(paths.silver_dir(ds), check_silver, ds, view.shards(ds), root)
         silver[ds] = silver_index(ds, root)
     for engine in view.engines:
-        problems += _guarded(f"{paths.GOLD}/{engine}", check_gold, engine, root, silver)
+        for base in (paths.SPLITS_ROOT, paths.GOLD):
+            problems += _guarded(f"{base}/{engine}", check_gold, engine, root, silver, base)
+    for engine in view.engines:
+        if engine in paths.TRAIN_ENGINES:
+            problems += _guarded(paths.model_dir(engine), check_models, engine, root)
+        if engine in paths.DEPLOY_ENGINES:
+            problems += _guarded(paths.deploy_dir(engine), check_deploy, engine, root)
+    problems += _guarded(".", check_debris, root)
     if report:
         write_report(root / report, problems, view.datasets, view.engines)
     return problems

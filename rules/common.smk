@@ -14,9 +14,10 @@ os.environ.update(
 )
 
 from snakemake.exceptions import WorkflowError  # noqa: E402
+from snakemake.logging import logger  # noqa: E402
 
 from foundry import config as foundry_config  # noqa: E402
-from foundry import engines, paths, steps  # noqa: E402
+from foundry import atomic, engines, paths, steps  # noqa: E402
 from foundry.ingest.hub import IngestError, local_files  # noqa: E402
 
 try:

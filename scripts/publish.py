@@ -4,4 +4,4 @@ from foundry.gold import publish
 from foundry.runner import step
 
 with step("gold", snakemake) as settings:  # noqa: F821 - injected by Snakemake
-    publish.publish(settings["engines"])
+    publish.publish(settings)

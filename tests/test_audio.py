@@ -346,7 +346,20 @@ def test_audio_reject_contract() -> None:
         "too_long",
         "silence",
         "clipping",
+        "truncated",
     }
+
+
+@pytest.mark.parametrize(
+    ("fmt", "subtype"), [("WAV", "PCM_16"), ("MP3", "MPEG_LAYER_III"), ("FLAC", "PCM_16")]
+)
+def test_a_file_cut_to_a_third_is_truncated_not_a_shorter_clip(fmt: str, subtype: str) -> None:
+    whole = encode(tone(16000, 3.0), 16000, fmt=fmt, subtype=subtype)
+    x, _, _ = audio.decode(whole)
+    assert x.shape[0] == 48000  # intact files decode to what their header declares
+    reject = rejected(whole[: len(whole) // 3])
+    assert reject.reason == "truncated", reject
+    assert reject.detail.startswith(f"the {fmt}/") and "declares 3.000 s" in reject.detail
 
 
 def test_audio_checks_validate_themselves() -> None:

@@ -71,6 +71,8 @@ def test_every_reject_reason_and_nothing_lost(tmp_path):
     good = tone(1.0, sr)
     nan = good.copy()
     nan[100] = np.nan
+    mp3 = encode(tone(3.0, sr, 500), sr, fmt="MP3", subtype="MPEG_LAYER_III")
+    cut_mp3 = {"bytes": mp3[: len(mp3) // 3], "path": "cut.mp3"}
     rows = [
         {"audio": wav(good), "text": SENTENCES[0], "spk": "s1"},
         {
@@ -88,6 +90,7 @@ def test_every_reject_reason_and_nothing_lost(tmp_path):
         {"audio": wav(tone(1.0, sr, 350)), "text": "please check my balance", "spk": "s5"},
         {"audio": None, "text": SENTENCES[8], "spk": "s6"},
         {"audio": {"bytes": b"", "path": ""}, "text": SENTENCES[9], "spk": "s6"},
+        {"audio": cut_mp3, "text": SENTENCES[10], "spk": "s7"},  # a third, full transcript
     ]
     s = settings(
         tmp_path,
@@ -111,6 +114,7 @@ def test_every_reject_reason_and_nothing_lost(tmp_path):
             "non_malayalam_text",
             "missing_audio",
             "missing_audio",
+            "truncated",
         ]
     )
     assert len(kept) == 1 and kept[0]["source_row"] == 0
@@ -169,6 +173,33 @@ def test_column_mismatch_names_columns_and_key(tmp_path):
         shards.write_plan(s, tmp_path)
     msg = str(e.value)
     assert "'utterance'" in msg and "text, intent" in msg and "datasets.ds.columns.text" in msg
+
+
+def test_a_text_column_of_the_wrong_type_is_a_config_error_like_a_wrong_audio_column(tmp_path):
+    rows = [{"audio": wav(tone(1.0, 16000)), "sentence": SENTENCES[0]}]
+    s = settings(tmp_path, rows, {"audio": "audio", "text": "audio"}, ["stt"], n_shards=1)
+    with pytest.raises(DatasetError) as e:
+        shards.write_plan(s, tmp_path)
+    msg = str(e.value)
+    assert msg.startswith(
+        "dataset 'ds': column 'audio' (config datasets.ds.columns.text) holds values of type "
+        "struct<"
+    )
+    assert msg.endswith(
+        "not text; the dataset's text columns are: sentence. Set datasets.ds.columns.text to "
+        "one of them."
+    )
+
+
+def test_a_json_record_whose_text_is_an_object_is_a_config_error(tmp_path):
+    body = json.dumps({"text": {"ml": SENTENCES[0]}, "intent": "balance", "note": "x"}) + "\n"
+    with pytest.raises(DatasetError) as e:
+        _text_files_dataset(tmp_path, "train.jsonl", body, {"text": "text", "label": "intent"})
+    assert (
+        "column 'text' (config datasets.ds.columns.text) holds a dict in train.jsonl row 0"
+        in str(e.value)
+        and "text columns are: intent, note" in str(e.value)
+    )
 
 
 def test_codec_token_dataset_is_reported_not_decoded(tmp_path):

@@ -1,12 +1,13 @@
 """Phase 3: deterministic, leak-free splits; class caps and weights; dialect mapping."""
 
+import re
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from foundry import config, paths
+from foundry import config, integrity, paths
 from foundry.atomic import write_parquet
 from foundry.gold import splits
 from foundry.silver.shards import MANIFEST_SCHEMA, REJECT_SCHEMA
@@ -142,21 +143,44 @@ def test_allocate_is_byte_identical_and_caps_classes(tmp_path):
     assert ids == sorted(ids)
 
 
-def test_dialect_labels_mapped_and_unmapped_recorded(tmp_path):
+def _dialect_silver(tmp_path):
+    """40 one-tone clips of four districts (one outside Kerala) in one shard."""
     from factory import tone
 
-    from foundry.audio import encode_wav, to_pcm16
+    from foundry.audio import audio_sha256, encode_wav, to_pcm16
     from foundry.silver.shards import _write_tar
 
     rows, members = [], []
     names = ["Kollam", "kannur", "Thrissur", "Atlantis"]
     for i in range(40):
         r = row(i, "", speaker=f"s{i}", label=names[i % 4])
-        r.update(duration=0.5, sample_rate=16000)
+        pcm = to_pcm16(tone(0.5 + i / 1000, 16000))
+        r.update(duration=len(pcm) / 16000, sample_rate=16000, audio_sha256=audio_sha256(pcm))
         rows.append(r)
-        members.append((r["id"], encode_wav(to_pcm16(tone(0.5, 16000))), b"{}"))
+        members.append((r["id"], encode_wav(pcm), b"{}"))
     write_silver(tmp_path, rows)
     _write_tar(tmp_path / paths.shard_tar("ds", 0), members)
+    return rows
+
+
+def test_a_damaged_shard_stops_allocate_before_splits_are_written(tmp_path):
+    rows = _dialect_silver(tmp_path)
+    tar = tmp_path / paths.shard_tar("ds", 0)
+    data = bytearray(tar.read_bytes())
+    at = data.index(b"data", 600) + 100  # inside the PCM of the first WAV member
+    data[at] ^= 0x20
+    tar.write_bytes(bytes(data))
+    with pytest.raises(integrity.DamagedInput) as err:
+        splits.allocate(make_cfg("dialect"), "dialect", tmp_path)
+    msg = str(err.value)
+    m = re.match(rf"{paths.shard_tar('ds', 0)} item (\S+): stored audio differs", msg)
+    assert m and m.group(1) in {r["id"] for r in rows}, msg
+    assert f"--forcerun {paths.shard_tar('ds', 0)} -- gold/" in msg
+    assert not (tmp_path / paths.split_dir("dialect")).exists()
+
+
+def test_dialect_labels_mapped_and_unmapped_recorded(tmp_path):
+    _dialect_silver(tmp_path)
     stats = splits.allocate(make_cfg("dialect"), "dialect", tmp_path)
     assert set().union(*(stats[s]["per_class"] for s in paths.SPLITS)) == {
         "Travancore",

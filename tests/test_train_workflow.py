@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
 from factory import ROOT, make_project, read_json
 
 from foundry import paths
+from foundry.deploy import registry
 from foundry.train.data import inputs_of, read_split
 from foundry.train.infer import load_predictor
 
@@ -184,3 +187,42 @@ print(json.dumps({"lora_b_nonzero": trained, "card": yaml.safe_load(card),
     assert card["base_model"] == "openai/whisper-base" and card["license"] == "mit"
     assert card["datasets"] == ["demo_indicvoices", "demo_speech"]
     assert {"cer", "wer", "script_fidelity"} <= set(card["metrics"])
+
+
+def test_damage_after_training_stops_train_and_deploy_and_production_stays(project, tmp_path):
+    """An edited split fails training; a flipped adapter byte fails deploy before it registers."""
+    proj = tmp_path / "proj"
+    shutil.copytree(project, proj, symlinks=True)
+    registry.promote(
+        proj, registry.register(proj, "intent", proj / paths.adapter_dir("intent")), []
+    )
+    production = (proj / paths.deploy_production("intent")).read_bytes()
+    registered = sorted((proj / paths.deploy_dir("intent") / "candidates").iterdir())
+
+    weights = proj / paths.adapter_dir("intent") / "adapter_model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    weights.write_bytes(bytes(data))
+    run = snakemake(proj, paths.deploy_decision("intent"))
+    out = run.stdout + run.stderr + (proj / paths.log("deploy", "intent")).read_text()
+    assert run.returncode != 0
+    assert (
+        "models/intent/adapter: adapter_model.safetensors changed, unlike what "
+        "models/intent/metrics.json recorded when it was written; nothing was built from it: "
+        "retrain it: `snakemake --cores 1 --forcerun models/intent/metrics.json -- deploy`"
+    ) in out
+    assert "Traceback" not in (proj / paths.log("deploy", "intent")).read_text()
+    assert (proj / paths.deploy_production("intent")).read_bytes() == production
+    assert sorted((proj / paths.deploy_dir("intent") / "candidates").iterdir()) == registered
+
+    test = proj / paths.split_file("intent", "test")
+    table = pq.read_table(test)
+    rows = table.to_pylist()
+    rows[0]["label"] = next(r["label"] for r in rows if r["label"] != rows[0]["label"])
+    pq.write_table(pa.Table.from_pylist(rows, table.schema), test)
+    run = snakemake(proj, "models")
+    assert run.returncode != 0
+    log = (proj / paths.log("train", "intent")).read_text()
+    assert "splits/intent/test.parquet: " in log and "splits/intent/checksums.json" in log
+    assert "--forcerun splits/intent/stats.json -- gold/" in log
+    assert not (proj / paths.deploy_decision("intent")).exists()

@@ -23,11 +23,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import yaml
 from workflow import planned_jobs, snakemake, tree_bytes
 
-from foundry import audio, paths, validate
+from foundry import audio, config, paths, validate
 from foundry.atomic import sha256_file, write_json, write_parquet, write_text
-from foundry.gold import publish
+from foundry.gold import publish, splits
 from foundry.silver.shards import HASH_SCHEMA, MANIFEST_SCHEMA, PLAN_SCHEMA, REJECT_SCHEMA
 
 CFG: dict[str, Any] = {
@@ -42,6 +43,8 @@ AUDIO_FIELDS = [
     ("audio", pa.struct([("bytes", pa.binary()), ("path", pa.string())])),
     ("duration", pa.float64()),
 ]
+CARD: dict[str, Any] = {"datasets": {}}
+PUBLISH = {"engines": ["stt", "intent"], "cards": {"stt": CARD, "intent": CARD}}
 STT_SPLITS = {"train": [0, 1, 2, 3], "dev": [4], "test": [5]}
 
 
@@ -92,7 +95,8 @@ def _silver(root: Path, ds: str, rows: list[dict[str, Any]], wavs: dict[str, byt
 def _splits(root: Path, engine: str, rows: list[dict], split_of: dict, wavs: dict) -> None:
     fields = GOLD_FIELDS + (AUDIO_FIELDS if engine in paths.AUDIO_ENGINES else [])
     schema = pa.schema(fields)
-    stats: dict[str, Any] = {"engine": engine}
+    stats: dict[str, Any] = {"engine": engine, "datasets": [], "capped_on_train": {}}
+    stats["excluded"] = {}
     for split in paths.SPLITS:
         mine = []
         for i in split_of[split]:
@@ -102,10 +106,11 @@ def _splits(root: Path, engine: str, rows: list[dict], split_of: dict, wavs: dic
                 r["duration"] = rows[i]["duration"]
             mine.append(r)
         write_parquet(root / paths.split_file(engine, split), pa.Table.from_pylist(mine, schema))
-        stats[split] = {"items": len(mine)}
+        stats[split] = {"items": len(mine), "hours": 0.0, "speakers": 0, "per_class": {}}
     write_json(root / paths.split_stats(engine), stats)
     write_json(root / paths.split_labels(engine), {"engine": engine})
-    write_text(root / paths.split_card(engine), f"# Gold data card: `{engine}`\n")
+    write_json(root / paths.split_checksums(engine), splits.checksums(engine, root))
+    write_text(root / paths.split_card(engine), splits.data_card(CARD, engine, stats))
 
 
 def tiny_tree(root: Path) -> dict[str, str]:
@@ -129,7 +134,7 @@ def tiny_tree(root: Path) -> dict[str, str]:
     _silver(root, "words", words, {})
     _splits(root, "stt", speech, STT_SPLITS, wavs)
     _splits(root, "intent", words, {"train": [0], "dev": [1], "test": [2]}, {})
-    publish.publish(["stt", "intent"], root)
+    publish.publish(PUBLISH, root)
     where = {speech[i]["id"]: f"gold/stt/{s}.parquet" for s, ix in STT_SPLITS.items() for i in ix}
     return where
 
@@ -173,13 +178,12 @@ def test_clean_tree_passes_and_the_report_says_so(tree):
 def test_publish_records_sha256_and_size_of_every_gold_file(tree):
     for engine in ("stt", "intent"):
         record = json.loads((tree / publish.checksums_file(engine)).read_text())
-        names = sorted(Path(f).name for f in paths.split_outputs(engine))
-        assert sorted(record["files"]) == names
+        assert sorted(record["files"]) == paths.gold_names(engine)
         for name, want in record["files"].items():
             p = tree / "gold" / engine / name
             assert want == {"sha256": sha256_file(p), "size": p.stat().st_size}
     first = (tree / publish.checksums_file("stt")).read_bytes()
-    publish.publish(["stt", "intent"], tree)
+    publish.publish(PUBLISH, tree)
     assert (tree / publish.checksums_file("stt")).read_bytes() == first  # deterministic
 
 
@@ -193,7 +197,7 @@ def test_one_changed_audio_sample_in_gold_names_the_file_and_the_item(tree):
 
     _rewrite_gold(tree, rel, change)
     problems = check(tree)
-    assert found(problems, rel, None, "sha256 recorded at publish")
+    assert found(problems, rel, None, "unlike what gold/stt/checksums.json recorded")
     assert found(problems, rel, "tiny-002", "audio differs from the audio_sha256")
     assert {p["item"] for p in problems} == {None, "tiny-002"}
     assert all(p["file"] == rel for p in problems), problems
@@ -214,7 +218,7 @@ def test_bytes_overwritten_inside_a_gold_parquet_are_found(tree):
     data[mid : mid + 64] = b"\x55" * 64
     p.write_bytes(bytes(data))  # in place, as the tester did
     problems = check(tree)
-    assert found(problems, rel, None, "sha256 recorded at publish")
+    assert found(problems, rel, None, "unlike what gold/stt/checksums.json recorded")
     # the item's audio changed (noise is stored uncompressed) or the page no longer decodes
     assert found(problems, rel, "tiny-004", "audio") or found(problems, rel, None, "unreadable")
 
@@ -232,7 +236,7 @@ def test_truncated_and_unreadable_files_are_named_problems_not_exceptions(tree):
         p.write_bytes(p.read_bytes()[: p.stat().st_size // 2])
     problems = check(tree)
     assert found(problems, "gold/stt/train.parquet", None, "unreadable parquet")
-    assert found(problems, "gold/stt/train.parquet", None, "recorded at publish")
+    assert found(problems, "gold/stt/train.parquet", None, "bytes where")
     assert found(problems, paths.silver_manifest("words"), None, "unreadable parquet")
     shard = paths.shard_tar("tiny", 1)
     assert found(problems, shard, None, "unreadable tar") or found(
@@ -308,8 +312,10 @@ def test_gold_without_hashes_or_with_a_stray_file_is_a_problem(tree):
     (tree / publish.checksums_file("stt")).unlink()
     (tree / "gold/intent/extra.parquet").write_bytes(b"x")
     problems = check(tree)
-    assert found(problems, publish.checksums_file("stt"), None, "no hashes recorded")
-    assert found(problems, "gold/intent/extra.parquet", None, "not part of the published gold")
+    assert found(problems, publish.checksums_file("stt"), None, "no hashes were recorded")
+    assert found(
+        problems, "gold/intent/extra.parquet", None, "not recorded in gold/intent/checksums.json"
+    )
 
 
 def test_missing_outputs_are_named_and_nothing_is_created(tmp_path):
@@ -336,8 +342,8 @@ def _state(proj: Path) -> dict[str, tuple[int, str]]:
     return out
 
 
-def _corrupt_shard(proj: Path) -> None:
-    p = proj / SHARD
+def _corrupt_shard(proj: Path, shard: str = SHARD) -> None:
+    p = proj / shard
     data = bytearray(p.read_bytes())
     data[2000:2064] = bytes(b ^ 0xFF for b in data[2000:2064])  # inside the first WAV
     p.write_bytes(bytes(data))
@@ -378,7 +384,7 @@ def test_snakemake_validate_reports_damage_and_runs_or_rewrites_nothing(demo_gol
     problems = report["problems"]
     assert report["ok"] is False
     assert any(p["file"] == SHARD for p in problems), problems
-    assert found(problems, stt_dev, None, "recorded at publish")
+    assert found(problems, stt_dev, None, "unlike what gold/stt/checksums.json recorded")
     assert found(problems, stt_dev, changed_item, "audio differs")
     assert found(problems, "gold/intent/train.parquet", None, "unreadable parquet")
     log = (proj / paths.log("validate", "all")).read_text()
@@ -417,7 +423,8 @@ def test_forcing_a_damaged_shard_rebuilds_byte_identical_outputs(demo_gold, tmp_
     assert planned_jobs(proj, "gold/") == {}
     snakemake(proj, "--cores", "1", "validate")
 
-    # gold edited in place (its files are hard links of splits/): the gold fix restores both
+    # gold edited in place: a copy of the verified splits (no shared inode), so only gold changed
+    # and republishing restores it
     gold_dev = "gold/stt/dev.parquet"
     with open(proj / gold_dev, "r+b") as fh:
         fh.seek(len(good[gold_dev]) // 2)
@@ -426,7 +433,104 @@ def test_forcing_a_damaged_shard_rebuilds_byte_identical_outputs(demo_gold, tmp_
     problems = json.loads((proj / paths.validation_report()).read_text())["problems"]
     assert {p["file"] for p in problems} == {gold_dev}, problems
     command = re.search(r"`([^`]+)`", problems[0]["fix"]).group(1)
-    assert command == "snakemake --cores 1 --forcerun splits/stt/stats.json -- gold/"
+    assert command == "snakemake --cores 1 --forcerun gold -- gold/"
     snakemake(proj, *shlex.split(command)[1:])
     assert tree_bytes(proj, *outputs) == good
     snakemake(proj, "--cores", "1", "validate")
+
+
+# --- damage never travels: a normal run stops at the first step that reads the damage ---
+
+
+def _failed_run(proj: Path, *args: str) -> str:
+    """Run snakemake expecting failure; its output and every job log, for the message."""
+    run = snakemake(proj, "--cores", "2", *args, check=False)
+    assert run.returncode != 0, run.stdout[-2000:]
+    logs = "".join(p.read_text() for p in sorted((proj / "logs").rglob("*.log")))
+    return run.stdout + run.stderr + logs
+
+
+@pytest.mark.slow
+def test_damage_upstream_fails_the_reading_step_and_never_reaches_gold(demo_gold, tmp_path):
+    good = tree_bytes(demo_gold, "gold/**/*")
+
+    # a flipped byte in a WAV of a shard that feeds stt: allocate refuses it, naming shard, item
+    # and the rebuild
+    proj = _copy(demo_gold, tmp_path / "shard")
+    shard = paths.shard_tar("demo_speech", 0)
+    _corrupt_shard(proj, shard)
+    out = _failed_run(proj, "gold/")
+    assert re.search(rf"{shard} item demo_speech-\S+: stored audio differs", out), out[-3000:]
+    assert f"`snakemake --cores 1 --forcerun {shard} -- gold/`" in out
+    assert tree_bytes(proj, "gold/**/*") == good
+
+    # a splits file edited into another valid parquet: publish refuses it, so gold is absent
+    # (Snakemake clears a job's directory output before it runs), never re-recorded from it
+    proj = _copy(demo_gold, tmp_path / "splits")
+    rel = paths.split_file("intent", "test")
+    table = pq.read_table(proj / rel)
+    rows = table.to_pylist()
+    rows[0]["text"] = rows[0]["text"] + " തിരുത്ത്"
+    write_parquet(proj / rel, pa.Table.from_pylist(rows, table.schema))
+    out = _failed_run(proj, "gold/")
+    assert f"{rel}: " in out and "unlike what splits/intent/checksums.json recorded" in out
+    assert "--forcerun splits/intent/stats.json -- gold/" in out
+    assert not (proj / paths.GOLD).exists() and not list(proj.glob(".tmp-gold*"))
+    snakemake(proj, "--cores", "2", "--forcerun", paths.split_stats("intent"), "--", "gold/")
+    assert tree_bytes(proj, "gold/**/*") == good  # the documented fix restores every byte
+    assert (proj / rel).stat().st_ino != (proj / paths.gold_file("intent", "test")).stat().st_ino
+
+    # a raw file edited (not through its source folder): the dataset's plan refuses it
+    proj = _copy(demo_gold, tmp_path / "raw")
+    raw = sorted((proj / paths.raw_files("demo_indicst")).rglob("*.parquet"))[0]
+    data = bytearray(raw.read_bytes())
+    raw.unlink()  # raw files are hard links of the local source: edit raw/ alone
+    data[len(data) // 2] ^= 0xFF
+    raw.write_bytes(bytes(data))
+    out = _failed_run(proj, "--forcerun", paths.plan("demo_indicst"), "--", "gold/")
+    assert f"{raw.relative_to(proj).as_posix()}: content differs" in out
+    assert f"--forcerun {paths.raw_manifest('demo_indicst')} -- gold/" in out
+    assert tree_bytes(proj, "gold/**/*") == good
+
+
+def _killed_writer(proj: Path, target: str, directory: bool) -> None:
+    """A child process that opens an atomic write and dies before it renames."""
+    code = (
+        "import os, sys\n"
+        "from foundry import atomic\n"
+        "target = sys.argv[1]\n"
+        "if sys.argv[2] == 'dir':\n"
+        "    cm = atomic.atomic_dir(target)\n"
+        "    (cm.__enter__() / 'partial.parquet').write_bytes(b'half')\n"
+        "else:\n"
+        "    cm = atomic.atomic_write(target)\n"
+        "    cm.__enter__().write(b'half')\n"
+        "os._exit(9)  # killed: no cleanup, no rename\n"
+    )
+    kind = "dir" if directory else "file"
+    subprocess.run([sys.executable, "-c", code, target, kind], cwd=proj, check=False)
+
+
+@pytest.mark.slow
+def test_a_killed_runs_temp_debris_is_reported_then_swept_by_the_next_run(demo_gold, tmp_path):
+    proj = _copy(demo_gold, tmp_path / "proj")
+    _killed_writer(proj, "gold", directory=True)
+    _killed_writer(proj, paths.split_file("intent", "train"), directory=False)
+    left = [p.relative_to(proj).as_posix() for p in sorted(proj.glob(".tmp-gold.*"))]
+    left += [p.relative_to(proj).as_posix() for p in sorted(proj.glob("splits/intent/.tmp-*"))]
+    assert len(left) == 2
+
+    problems = check_project(proj)
+    assert sorted(p["file"] for p in problems) == sorted(left), problems
+    assert all("killed run" in p["problem"] for p in problems)
+
+    run = snakemake(proj, "--cores", "1", "--forcerun", "card", "--", "gold/")
+    for rel in left:
+        assert f"removed {rel}: temp debris of an earlier killed run" in run.stdout + run.stderr
+        assert not (proj / rel).exists()
+    assert check_project(proj) == []
+
+
+def check_project(proj: Path) -> list[dict[str, Any]]:
+    cfg = yaml.safe_load((proj / "config/config.yaml").read_text(encoding="utf-8"))
+    return validate.validate_all(config.validate(cfg), proj, report=None)

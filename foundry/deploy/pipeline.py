@@ -13,9 +13,10 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from foundry import atomic, paths, telephony
+from foundry import atomic, integrity, paths, telephony
 from foundry.deploy import gate, models, registry, shadow
 from foundry.deploy.serve import Running, Service
+from foundry.gold import splits
 
 log = logging.getLogger("foundry.deploy")
 
@@ -52,6 +53,33 @@ def _finish(
     atomic.write_json(root / paths.deploy_decision(engine), record)
     log.info("%s: %s %s (%s)", engine, decision, record["candidate"], "; ".join(reasons))
     return record
+
+
+def check_inputs(
+    root: str | Path,
+    engine: str,
+    metrics: dict[str, Any],
+    adapter_dir: str | Path,
+    base_dir: str | Path,
+    split_files: list[str | Path],
+) -> None:
+    """Deploy's inputs are the bytes training and allocate wrote, or the job stops here (before
+    anything is registered, so production stays where it is)."""
+    splits.verify(engine, root, sorted({Path(f).name for f in split_files}))
+    recorded_in = paths.metrics(engine)
+    fix = integrity.rebuild(recorded_in, "retrain it", "deploy")
+    artifacts = metrics.get("artifacts")
+    if not isinstance(artifacts, dict):
+        raise integrity.DamagedInput(
+            f"{recorded_in} records no adapter hashes (trained by an older version), so the "
+            f"adapter cannot be checked before it is registered: {fix}"
+        )
+    for what, folder, rel in (
+        ("adapter", adapter_dir, paths.adapter_dir(engine)),
+        ("base", base_dir, paths.base_model_dir(engine)),
+    ):
+        recorded = artifacts.get(what) or {}
+        integrity.require_tree(Path(root) / folder, rel, recorded, recorded_in, fix)
 
 
 def deploy_engine(

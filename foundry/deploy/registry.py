@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from foundry import atomic, paths
+from foundry import atomic, integrity, paths
 
 ID_LEN = 12
 
@@ -67,10 +67,7 @@ def hash_tree(folder: str | Path) -> dict[str, str]:
     root = Path(folder)
     if not root.is_dir():
         raise RegistryError(f"adapter folder {root} does not exist; train the engine first")
-    out = {}
-    for p in sorted(root.rglob("*")):
-        if p.is_file() and not p.name.startswith(atomic.TMP_PREFIX):
-            out[p.relative_to(root).as_posix()] = atomic.sha256_file(p)
+    out = integrity.tree_hashes(root, with_marker=True)  # candidate ids as before
     if not out:
         raise RegistryError(f"adapter folder {root} is empty; train the engine first")
     return out

@@ -3,22 +3,28 @@
 gold/ is a single Snakemake directory output (what `snakemake gold/` asks for), so nothing else may
 write inside it; training reads the fine-grained splits/ files instead.
 
-Each engine folder also gets ``checksums.json`` (sha256 and size of every other file in it),
-written inside the same atomic swap, so ``foundry validate`` can prove later that not one byte of
-the published gold changed.
+Publishing checks every splits/ file against the size and sha256 allocate recorded
+(splits/<engine>/checksums.json) and copies it, so gold never shares an inode with splits/ (an
+edit of one cannot change the other; on btrfs/XFS the copy is a reflink and costs no space). The
+data card is rendered again from the verified stats. Each engine folder's ``checksums.json``
+holds the hashes of the bytes just written, checked against allocate's record, so
+``foundry validate`` can prove later that not one byte of the published gold changed.
 """
 
 from __future__ import annotations
 
-import os
+import contextlib
+import fcntl
 import shutil
 from pathlib import Path
 from typing import Any
 
-from foundry import paths
-from foundry.atomic import atomic_dir, sha256_file, write_json
+from foundry import integrity, paths
+from foundry.atomic import atomic_dir, write_json, write_text
+from foundry.gold import splits
 
 CHECKSUMS = "checksums.json"
+_FICLONE = 0x40049409  # linux/fs.h: share the extents copy-on-write (btrfs, XFS)
 
 
 def checksums_file(engine: str, target: str = paths.GOLD) -> str:
@@ -26,34 +32,40 @@ def checksums_file(engine: str, target: str = paths.GOLD) -> str:
     return f"{target}/{engine}/{CHECKSUMS}"
 
 
-def file_checksums(folder: Path, names: list[str]) -> dict[str, dict[str, Any]]:
-    """{name: {"sha256": …, "size": …}} for files in one folder (sorted by name)."""
-    out = {}
-    for name in sorted(names):
-        p = folder / name
-        out[name] = {"sha256": sha256_file(p), "size": p.stat().st_size}
-    return out
+def clone(src: Path, dst: Path) -> None:
+    """Copy ``src`` to ``dst``: a reflink where the filesystem has them, else a plain copy."""
+    with open(src, "rb") as s, open(dst, "wb") as d:
+        with contextlib.suppress(OSError):
+            fcntl.ioctl(d.fileno(), _FICLONE, s.fileno())
+            return
+    shutil.copyfile(src, dst)
 
 
-def publish(engines: list[str], root: str | Path = ".", target: str = paths.GOLD) -> list[str]:
+def publish(
+    settings: dict[str, Any], root: str | Path = ".", target: str = paths.GOLD
+) -> list[str]:
+    """Verify, copy and record every engine's splits as ``target`` (steps.publish settings)."""
     root = Path(root)
     written = []
     with atomic_dir(root / target) as tmp:
-        for engine in engines:
+        for engine in settings["engines"]:
+            recorded = splits.verify(engine, root)["files"]
+            out = tmp / engine
+            out.mkdir(parents=True)
             src = root / paths.split_dir(engine)
-            names = []
-            for f in paths.split_outputs(engine):
-                name = Path(f).name
-                dst = tmp / engine / name
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                try:
-                    os.link(src / name, dst)  # same bytes, no copy; falls back across filesystems
-                except OSError:
-                    shutil.copyfile(src / name, dst)
-                names.append(name)
-                written.append(f"{target}/{engine}/{name}")
-            # Hash what was published (not splits/, which may change under a later allocate).
-            record = {"engine": engine, "files": file_checksums(tmp / engine, names)}
-            write_json(tmp / engine / CHECKSUMS, record)
+            for name in sorted(recorded):
+                clone(src / name, out / name)
+            stats = splits.read_stats(out / Path(paths.split_stats(engine)).name)
+            card = Path(paths.split_card(engine)).name
+            write_text(out / card, splits.data_card(settings["cards"][engine], engine, stats))
+            files = integrity.files_record(out, paths.gold_names(engine))
+            changed = sorted(n for n, want in recorded.items() if files[n] != want)
+            if changed:  # the bytes moved under the copy: never record what was not verified
+                raise integrity.DamagedInput(
+                    f"{paths.split_dir(engine)}: {changed} changed while gold was being "
+                    "published; run the workflow again once nothing else writes there"
+                )
+            write_json(out / CHECKSUMS, {"engine": engine, "files": files})
+            written += [f"{target}/{engine}/{n}" for n in sorted(files)]
             written.append(checksums_file(engine, target))
     return written

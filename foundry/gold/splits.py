@@ -8,7 +8,9 @@ groups, and a speaker or sentence can never be in two splits of one engine.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import tarfile
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from foundry import dialects, paths
+from foundry import audio as audio_mod
+from foundry import dialects, integrity, paths
 from foundry.atomic import write_json, write_parquet
 from foundry.engines import SAMPLE_RATE
 from foundry.errors import UserError
@@ -334,22 +337,76 @@ def allocate(cfg: dict[str, Any], engine: str, root: str | Path = ".") -> dict[s
             stats[s]["segment_hours"] = round(sum(r["duration"] for r in cut) / 3600, 4)
     write_json(root / paths.split_labels(engine), labels)
     write_json(root / paths.split_stats(engine), stats)
+    write_json(root / paths.split_checksums(engine), checksums(engine, root))
     return stats
 
 
+def checksums(engine: str, root: str | Path = ".") -> dict[str, Any]:
+    """What allocate wrote, hashed as it wrote it: train, publish and deploy check against it."""
+    names = [Path(f).name for f in paths.split_recorded(engine)]
+    return {
+        "engine": engine,
+        "files": integrity.files_record(Path(root) / paths.split_dir(engine), names),
+    }
+
+
+def read_stats(path: str | Path) -> dict[str, Any]:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def verify(engine: str, root: str | Path = ".", names: list[str] | None = None) -> dict[str, Any]:
+    """Check splits/<engine>/ files (all, or ``names``) against allocate's record; the record."""
+    rec_path = paths.split_checksums(engine)
+    fix = integrity.rebuild(paths.split_stats(engine), "rebuild the splits from silver")
+    try:
+        record = json.loads((Path(root) / rec_path).read_text(encoding="utf-8"))
+        files = record["files"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise integrity.DamagedInput(
+            f"{rec_path}: unreadable ({exc}); the splits cannot be checked: {fix}"
+        ) from None
+    want = files if names is None else {n: files[n] for n in names if n in files}
+    integrity.require_files(root, paths.split_dir(engine), want, rec_path, fix)
+    return record
+
+
 def _attach_audio(root: Path, split_rows: dict[str, list[dict[str, Any]]]) -> None:
-    by_shard: dict[tuple[str, str], set[str]] = defaultdict(set)
+    """Each clip's WAV from its shard, checked against the audio_sha256 the silver manifest holds:
+    a damaged shard fails here, before one of its bytes reaches splits/ or gold/."""
+    by_shard: dict[tuple[str, str], dict[str, dict[str, Any]]] = defaultdict(dict)
     for rows in split_rows.values():
         for r in rows:
-            by_shard[(r["dataset"], r["shard"])].add(r["id"])
-    wavs: dict[str, bytes] = {}
-    for (ds, shard), ids in sorted(by_shard.items()):
-        k = int(shard.rsplit("-", 1)[1])
-        for item, parts in read_shard(root / paths.shard_tar(ds, k), ids).items():
-            wavs[item] = parts["wav"]
-    for rows in split_rows.values():
-        for r in rows:
-            r["audio"] = {"bytes": wavs[r["id"]], "path": f"{r['id']}.wav"}
+            by_shard[(r["dataset"], r["shard"])][r["id"]] = r
+    for (ds, shard), rows_by_id in sorted(by_shard.items()):
+        _shard_audio(root, ds, int(shard.rsplit("-", 1)[1]), rows_by_id)
+
+
+def _shard_audio(root: Path, ds: str, k: int, rows_by_id: dict[str, dict[str, Any]]) -> None:
+    tar = paths.shard_tar(ds, k)
+    fix = integrity.rebuild(tar)
+    try:
+        members = read_shard(root / tar, set(rows_by_id))
+    except (OSError, ValueError, tarfile.TarError) as exc:
+        finding = f"unreadable tar ({exc})"
+        raise integrity.DamagedInput(
+            integrity.damaged(tar, finding, paths.silver_manifest(ds), fix)
+        ) from None
+    for item, r in sorted(rows_by_id.items()):
+        wav = members.get(item, {}).get("wav")
+        if finding := _wav_finding(wav, r["audio_sha256"]):
+            msg = integrity.damaged(tar, finding, paths.silver_manifest(ds), fix, item)
+            raise integrity.DamagedInput(msg)
+        r["audio"] = {"bytes": wav, "path": f"{item}.wav"}
+
+
+def _wav_finding(wav: bytes | None, sha256: str) -> str | None:
+    if wav is None:
+        return "WAV member missing"
+    try:
+        pcm, _ = audio_mod.read_wav(wav)
+    except ValueError as exc:
+        return f"stored WAV unreadable ({exc})"
+    return None if audio_mod.audio_sha256(pcm) == sha256 else "stored audio differs"
 
 
 def _stats(engine, datasets, split_rows, audio, capped, excluded, n_groups) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from foundry import paths
+from foundry import integrity, paths
 from foundry.errors import UserError
 from foundry.ingest import layouts
 
@@ -50,6 +50,14 @@ ROLES = ("audio", "text", "label", "speaker", "id", "translation", "dialect", "s
 
 def read_manifest(ds: str, root: str | Path = ".") -> dict[str, Any]:
     return json.loads((Path(root) / paths.raw_manifest(ds)).read_text(encoding="utf-8"))
+
+
+def verify_raw(ds: str, manifest: dict[str, Any], root: str | Path = ".") -> None:
+    """Every raw file is the size and sha256 ingest recorded, or standardizing stops here."""
+    record = {f["path"]: f for f in manifest.get("files", [])}
+    rel = paths.raw_manifest(ds)
+    fix = integrity.rebuild(rel, "re-ingest it")
+    integrity.require_files(root, paths.raw_files(ds), record, rel, fix)
 
 
 def manifest_layout(manifest: dict[str, Any]) -> layouts.Layout:
@@ -95,9 +103,33 @@ def check_columns(ds: str, columns: dict[str, str], have: list[str], source: str
             )
 
 
+# Roles whose values are sentences: a struct, list or bytes there is the wrong column.
+TEXT_ROLES = ("text", "translation")
+
+
+def _is_text_type(t: pa.DataType) -> bool:
+    if pa.types.is_dictionary(t):
+        t = t.value_type
+    return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_null(t)
+
+
+def _text_type_error(ds: str, role: str, col: str, found: str, strings: list[str]) -> DatasetError:
+    have = ", ".join(strings) or "none"
+    return DatasetError(
+        f"dataset '{ds}': column '{col}' (config datasets.{ds}.columns.{role}) holds {found}, "
+        f"not text; the dataset's text columns are: {have}. Set datasets.{ds}.columns.{role} "
+        "to one of them."
+    )
+
+
 def check_schema(ds: str, columns: dict[str, str], schema: pa.Schema, source: str) -> None:
     """Fail early and helpfully when the mapping does not fit the data."""
     check_columns(ds, columns, schema.names, source)
+    for role in TEXT_ROLES:
+        col = columns.get(role)
+        if col and not _is_text_type(t := schema.field(col).type):
+            strings = [f.name for f in schema if _is_text_type(f.type)]
+            raise _text_type_error(ds, role, col, f"values of type {t}", strings)
     audio = columns.get("audio")
     if audio:
         t = schema.field(audio).type
@@ -175,6 +207,11 @@ def iter_items(
                 yield Item(item_id(ds, rel, row), rel, row, **nothing, split=split, malformed=why)
                 continue
             get = {role: rec.get(col) for role, col in wanted.items()}
+            for role in TEXT_ROLES:
+                if isinstance(get.get(role), dict | list | bytes):
+                    strings = sorted(k for k, v in rec.items() if isinstance(v, str))
+                    found = f"a {type(get[role]).__name__} in {rel} row {row}"
+                    raise _text_type_error(ds, role, columns[role], found, strings)
             own = _str(get.get("id"))
             audio_value = get.get("audio")
             if "audio" in get and layouts.looks_like_codec(columns["audio"], audio_value):

@@ -33,7 +33,7 @@ from foundry import audio, paths, text
 from foundry.atomic import atomic_write, write_parquet
 from foundry.config import needed_columns
 from foundry.errors import UserError
-from foundry.ingest.sources import DatasetError, iter_items, read_manifest
+from foundry.ingest.sources import DatasetError, iter_items, read_manifest, verify_raw
 from foundry.silver import language, quality
 
 log = logging.getLogger("foundry.silver.shards")
@@ -188,6 +188,7 @@ def shard_of(index: int, total: int, shards: int) -> int:
 def make_plan(settings: Settings, root: str | Path = ".") -> pa.Table:
     """One streaming pass over the rows without their audio: ids, shards, source positions."""
     manifest = read_manifest(settings.dataset, root)
+    verify_raw(settings.dataset, manifest, root)
     items = [
         (it.id, it.source_file, it.source_row)
         for it in iter_items(

@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from foundry import engines
+from foundry import engines, integrity, paths
 from foundry.atomic import atomic_dir, write_json
 from foundry.engines import SAMPLE_RATE
 from foundry.text import normalize
@@ -281,5 +281,21 @@ def build_base(
                 "hub: <org/name> with revision: <commit sha>, or packaged: whisper-base"
             )
         meta.update({"engine": engine, "task": task_of(engine, arch)})
+        meta["checksums"] = integrity.tree_hashes(tmp)  # what training checks the base against
         write_json(tmp / FOUNDRY_META, meta)
     return meta
+
+
+def verify_base(base_dir: Path, meta: dict[str, Any], engine: str) -> dict[str, str]:
+    """Check a base model folder against the hashes it was built with; its recorded files."""
+    where = paths.base_model_dir(engine)
+    fix = integrity.rebuild(where, "rebuild the base", "models")
+    recorded = meta.get("checksums")
+    if not isinstance(recorded, dict):
+        raise integrity.DamagedInput(
+            f"{where}/{FOUNDRY_META} records no file hashes (built by an older version), so the "
+            f"base cannot be checked: {fix}"
+        )
+    recorded_in = f"{where}/{FOUNDRY_META}"
+    integrity.require_tree(base_dir, where, recorded, recorded_in, fix, (FOUNDRY_META,))
+    return recorded

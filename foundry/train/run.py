@@ -9,8 +9,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from foundry import engines, paths
+from foundry import engines, integrity, paths
 from foundry.atomic import atomic_dir, write_json
+from foundry.gold import splits
 from foundry.train import base as base_mod
 from foundry.train import card, channel, common
 from foundry.train.data import read_labels, read_split, require
@@ -22,6 +23,7 @@ log = logging.getLogger("foundry.train")
 def build_base_model(cfg: dict[str, Any], engine: str, root: str | Path = ".") -> dict[str, Any]:
     """models/<engine>/base/: tiny (vocabulary from this engine's training text) or Hub."""
     settings = common.Settings.from_config(cfg, engine)
+    splits.verify(engine, root, [Path(paths.split_file(engine, "train")).name])
     texts = [r["text"] for r in read_split(engine, "train", root) if r.get("text")]
     return base_mod.build_base(
         engine,
@@ -45,6 +47,8 @@ def train_engine(
     rel_base = paths.base_model_dir(engine)
     base_dir = Path(rel_base) if root == Path(".") else root / rel_base
     base_meta = json.loads((base_dir / common.FOUNDRY_META).read_text(encoding="utf-8"))
+    base_mod.verify_base(base_dir, base_meta, engine)
+    splits.verify(engine, root)  # the bytes allocate wrote, or this job stops here
     if base_meta.get("task") != task:
         raise common.TrainError(
             f"engine '{engine}': base model {base_dir} was built for '{base_meta.get('task')}' "
@@ -133,6 +137,9 @@ def train_engine(
             metrics["telephone"]["untrained_base"] = metrics.pop("telephone_untrained_base")
     datasets = sorted({r["dataset"] for split in rows.values() for r in split if r.get("dataset")})
     card.write(root / paths.adapter_dir(engine), engine, base_meta, rel_base, datasets, metrics)
+    # what deploy checks the adapter and base against before it registers them
+    adapter_files = integrity.tree_hashes(root / paths.adapter_dir(engine))
+    metrics["artifacts"] = {"adapter": adapter_files, "base": integrity.tree_hashes(base_dir)}
     write_json(root / paths.metrics(engine), metrics)
     log.info("%s: %s", engine, {k: metrics[k] for k in ("adapted", "untrained_base")})
     return metrics
