@@ -52,6 +52,8 @@ class Limits:
     max_audio_samples: int = 2_880_000  # frames x channels as the header announces (30 s 48k st)
     max_sample_rate: int = 384_000  # Hz; soxr cost grows with the rate ratio
     body_timeout_s: float = 30.0  # longest pause while the body streams in
+    header_timeout_s: float = 10.0  # request line + headers complete within this (guard.py)
+    max_connections_per_ip: int = 64  # open connections one client address may hold
     min_audio_seconds: float = audio.DEFAULT_CHECKS.min_duration  # audio.min_duration
     max_audio_seconds: float = audio.DEFAULT_CHECKS.max_duration  # audio.max_duration
     silence_dbfs: float = audio.DEFAULT_CHECKS.silence_dbfs  # audio.silence_dbfs
@@ -66,12 +68,15 @@ class Limits:
             "max_json_tokens",
             "max_audio_samples",
             "max_sample_rate",
+            "max_connections_per_ip",
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise ValueError(f"serve limit {name} must be a positive integer, got {value!r}")
-        if not (math.isfinite(self.body_timeout_s) and self.body_timeout_s > 0):
-            raise ValueError(f"serve limit body_timeout_s must be > 0, got {self.body_timeout_s}")
+        for name in ("body_timeout_s", "header_timeout_s"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                raise ValueError(f"serve limit {name} must be > 0, got {value}")
         self.checks  # noqa: B018 - AudioChecks validates the audio thresholds
 
     @property

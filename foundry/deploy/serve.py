@@ -46,6 +46,7 @@ from foundry import paths
 from foundry.deploy import limits as request_limits
 from foundry.deploy import models, monitoring, registry
 from foundry.deploy.batching import Batcher, BatchSettings
+from foundry.deploy.guard import ConnectionGuard
 from foundry.deploy.limits import DEFAULT_LIMITS, ClientError, Limits, sanitize
 
 log = logging.getLogger("foundry.deploy.serve")
@@ -646,6 +647,11 @@ def create_app(service: Service) -> Any:
     return app
 
 
+def connection_guard(limits: Limits) -> ConnectionGuard:
+    """The slow-client guard for one server (foundry.deploy.guard)."""
+    return ConnectionGuard(limits.header_timeout_s, limits.max_connections_per_ip)
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
@@ -660,12 +666,14 @@ class Running:
 
         self.service = service
         self.host, self.port = host, port or free_port(host)
+        self.guard = connection_guard(service.limits)
         config = uvicorn.Config(
             create_app(service),
             host=self.host,
             port=self.port,
             log_level="warning",
             access_log=False,
+            http=self.guard.protocol(),
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="uvicorn", daemon=True)
@@ -714,7 +722,10 @@ def serve(
         stt_backend=stt_backend,
     )
     service.start()
+    guard = connection_guard(service.limits)
     try:
-        uvicorn.run(create_app(service), host=host, port=port, log_level="info")
+        uvicorn.run(
+            create_app(service), host=host, port=port, log_level="info", http=guard.protocol()
+        )
     finally:
         service.stop()
