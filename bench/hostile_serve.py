@@ -15,7 +15,6 @@ import http.client
 import json
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -120,21 +119,14 @@ def run(rounds: int) -> dict[str, Any]:
     sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
     import test_hostile_serve as th
 
-    with tempfile.TemporaryDirectory(prefix="hostile-serve-") as tmp:
-        child = subprocess.Popen(
-            [sys.executable, __file__, "--serve", tmp],
-            cwd=ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            url = child.stdout.readline().strip()
-            host, port = url.removeprefix("http://").rsplit(":", 1)
-            return measure(th, host, int(port), child.pid, rounds)
-        finally:
-            child.stdin.close()
-            child.wait(timeout=60)
+    from bench.measure import service_child
+
+    with (
+        tempfile.TemporaryDirectory(prefix="hostile-serve-") as tmp,
+        service_child([__file__, "--serve", tmp], ROOT) as (url, pid),
+    ):
+        host, port = url.removeprefix("http://").rsplit(":", 1)
+        return measure(th, host, int(port), pid, rounds)
 
 
 def measure(th: Any, host: str, port: int, pid: int, rounds: int) -> dict[str, Any]:

@@ -8,10 +8,13 @@ the live tree (sampled every 20 ms).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
+import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import psutil
@@ -84,3 +87,23 @@ def run(
         stdout=out,
         returncode=proc.returncode,
     )
+
+
+@contextlib.contextmanager
+def service_child(args: list[str], cwd: str | os.PathLike[str]) -> Iterator[tuple[str, int]]:
+    """A service in its own process (``python <args>``) that prints its URL on its first line
+    and serves until its stdin closes: yields (url, pid), so its RSS and CPU are its own."""
+    child = subprocess.Popen(
+        [sys.executable, *args],
+        cwd=cwd,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None and child.stdin is not None
+        yield child.stdout.readline().strip(), child.pid
+    finally:
+        if child.stdin is not None:
+            child.stdin.close()
+        child.wait(timeout=60)

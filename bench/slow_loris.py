@@ -18,7 +18,6 @@ import argparse
 import json
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -28,6 +27,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script: bench/ is then not on the path
+from bench.measure import service_child  # noqa: E402
+
 HEAD = b"POST /v1/intent HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
 BODY = b'{"text": "bill"}'
 
@@ -98,38 +100,24 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--requests", type=int, default=100, help="normal requests per phase")
     ap.add_argument("--json", type=Path, default=ROOT / "bench" / "slow-loris.json")
     args = ap.parse_args(argv)
-    with tempfile.TemporaryDirectory() as tmp:
-        child = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                "import sys; from pathlib import Path; from bench.hostile_serve import "
-                "serve_forever; serve_forever(Path(sys.argv[1]))",
-                tmp,
-            ],
-            cwd=ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            url = child.stdout.readline().strip()
-            host, port = url.removeprefix("http://").rsplit(":", 1)
-            alone = phase(host, int(port), args.requests)
-            stop = threading.Event()
-            slow = [Loris(host, int(port), args.drip, stop) for _ in range(args.slow)]
-            for t in slow:
-                t.start()
-            attacked = phase(host, int(port), args.requests)
-            deadline = time.monotonic() + 30  # default header_timeout_s (10 s) plus slack
-            while any(t.outcome == "open" for t in slow) and time.monotonic() < deadline:
-                time.sleep(0.2)
-            stop.set()
-            for t in slow:
-                t.join()
-        finally:
-            child.stdin.close()
-            child.wait(timeout=30)
+    code = (
+        "import sys; from pathlib import Path; from bench.hostile_serve import serve_forever; "
+        "serve_forever(Path(sys.argv[1]))"
+    )
+    with tempfile.TemporaryDirectory() as tmp, service_child(["-c", code, tmp], ROOT) as (url, _):
+        host, port = url.removeprefix("http://").rsplit(":", 1)
+        alone = phase(host, int(port), args.requests)
+        stop = threading.Event()
+        slow = [Loris(host, int(port), args.drip, stop) for _ in range(args.slow)]
+        for t in slow:
+            t.start()
+        attacked = phase(host, int(port), args.requests)
+        deadline = time.monotonic() + 30  # default header_timeout_s (10 s) plus slack
+        while any(t.outcome == "open" for t in slow) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        stop.set()
+        for t in slow:
+            t.join()
     closes = [t.closed_after for t in slow if t.closed_after is not None]
     result = {
         "slow_connections": args.slow,
