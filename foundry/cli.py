@@ -52,8 +52,9 @@ def _serve(args: argparse.Namespace) -> int:
         threads_from_config,
     )
     from foundry.deploy.limits import Limits
+    from foundry.deploy.stream import StreamSettings
 
-    limits = batch = None
+    limits = batch = stream = None
     threads = DEFAULT_THREADS
     backend = args.stt_backend
     if args.config:
@@ -63,6 +64,7 @@ def _serve(args: argparse.Namespace) -> int:
             print(f"ERROR [serve] {exc}", file=sys.stderr)
             return 1
         limits, batch = Limits.from_config(cfg), BatchSettings.from_config(cfg)
+        stream = StreamSettings.from_config(cfg)
         threads = threads_from_config(cfg)
         backend = backend or (cfg.get("serve") or {}).get("stt_backend")
     set_threads(threads)
@@ -76,6 +78,8 @@ def _serve(args: argparse.Namespace) -> int:
         limits,
         batch,
         backend or "torch",
+        stream,
+        args.audiosocket_port,
     )
     return 0
 
@@ -142,6 +146,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="stt decoding: PyTorch + LoRA (default), the merged adapter on CTranslate2 "
         "answering like it (float32 on CPU, float16 on CUDA), or CTranslate2 int8 (faster, "
         "different answers); converted once per candidate; config serve.stt_backend",
+    )
+    s.add_argument(
+        "--audiosocket-port",
+        type=int,
+        default=None,
+        help="also listen for Asterisk AudioSocket calls on this TCP port (events on "
+        "WS /v1/stream/calls/<uuid>); Twilio Media Streams use WS /v1/stream/twilio",
     )
     s.set_defaults(func=_serve)
     w = sub.add_parser(

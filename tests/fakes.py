@@ -33,6 +33,8 @@ class FakePredictor:
             raise RuntimeError("candidate exploded")
         if self.spec.get("delay"):
             time.sleep(float(self.spec["delay"]))
+        if self.spec.get("echo"):  # a transcript that names the exact audio it heard
+            return [f"heard {self._key(x)[:16]}" for x in inputs]
         return [self.spec["answers"].get(self._key(x), self.spec["default"]) for x in inputs]
 
 

@@ -137,6 +137,15 @@ class _GuardedH11(H11Protocol):
         if not self.transport.is_closing():  # the next head: keep-alive window + head deadline
             self._arm(self.timeout_keep_alive + self.guard.header_timeout_s)
 
+    def handle_websocket_upgrade(self, event: Any) -> None:
+        # the socket becomes a call stream, bounded by serve.stream (idle timeout, max_streams):
+        # no head deadline and no HTTP connection count from here on
+        self._disarm()
+        if self._ip is not None:
+            self.guard.release(self._ip)
+            self._ip = None
+        super().handle_websocket_upgrade(event)
+
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
         if self._ip is not None:

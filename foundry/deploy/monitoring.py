@@ -18,7 +18,7 @@ import wave
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.metrics_core import GaugeMetricFamily, InfoMetricFamily, Metric
 
@@ -241,8 +241,28 @@ class Metrics:
             ("engine", "role"),
             registry=reg,
         )
+        self.streams = Gauge(
+            "foundry_active_streams",
+            "Live calls streaming now (Twilio Media Streams and AudioSocket).",
+            registry=reg,
+        )
+        self.stream_latency = Histogram(
+            "foundry_stream_final_seconds",
+            "From an utterance's endpoint to its final answer (stt and the other engines).",
+            buckets=LATENCY_BUCKETS,
+            registry=reg,
+        )
         if serving is not None:
             reg.register(_ServingCollector(serving))
+
+    def stream_opened(self) -> None:
+        self.streams.inc()
+
+    def stream_closed(self) -> None:
+        self.streams.dec()
+
+    def stream_final(self, seconds: float) -> None:
+        self.stream_latency.observe(seconds)
 
     # --- label guards: closed sets only ---------------------------------------------------
     def engine_label(self, engine: str | None) -> str:

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -43,11 +43,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from foundry import paths
+from foundry.deploy import callio, models, monitoring, registry
 from foundry.deploy import limits as request_limits
-from foundry.deploy import models, monitoring, registry
 from foundry.deploy.batching import Batcher, BatchSettings
 from foundry.deploy.guard import ConnectionGuard
 from foundry.deploy.limits import DEFAULT_LIMITS, ClientError, Limits, sanitize
+from foundry.deploy.stream import StreamSettings
 
 log = logging.getLogger("foundry.deploy.serve")
 
@@ -396,6 +397,7 @@ class Service:
         limits: Limits | None = None,
         batch: BatchSettings | None = None,
         stt_backend: str = "torch",
+        stream: StreamSettings | None = None,
     ):
         self.root = Path(root)
         self.metrics = monitoring.Metrics(engines, self._serving)
@@ -406,6 +408,7 @@ class Service:
         }
         self.poll_s = poll_s
         self.limits = limits or DEFAULT_LIMITS
+        self.hub = callio.StreamHub(self, stream)  # live calls (foundry.deploy.callio)
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
 
@@ -574,6 +577,14 @@ def create_app(service: Service) -> Any:
         body, content_type = metrics.exposition(request.headers.get("accept"))
         return Response(body, media_type=content_type)
 
+    @app.websocket("/v1/stream/twilio")
+    async def twilio(websocket: WebSocket) -> None:
+        await callio.twilio_stream(service.hub, websocket)
+
+    @app.websocket("/v1/stream/calls/{call}")
+    async def call_events(websocket: WebSocket, call: str) -> None:
+        await callio.call_events(service.hub, websocket, call[:64])
+
     @app.post("/v1/{engine}")
     async def predict(engine: str, request: Request) -> JSONResponse:
         if engine not in service.slots:
@@ -661,11 +672,22 @@ def free_port(host: str = "127.0.0.1") -> int:
 class Running:
     """A uvicorn server on a background thread (used by the shadow step and the tests)."""
 
-    def __init__(self, service: Service, host: str = "127.0.0.1", port: int | None = None):
+    def __init__(
+        self,
+        service: Service,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        audiosocket_port: int | None = None,
+    ):
         import uvicorn
 
         self.service = service
         self.host, self.port = host, port or free_port(host)
+        self.audiosocket = (
+            callio.AudioSocketServer(service.hub, host, audiosocket_port)
+            if audiosocket_port is not None
+            else None
+        )
         self.guard = connection_guard(service.limits)
         config = uvicorn.Config(
             create_app(service),
@@ -684,6 +706,8 @@ class Running:
 
     def __enter__(self) -> Running:
         self.service.start()
+        if self.audiosocket is not None:
+            self.audiosocket.start()
         self.thread.start()
         deadline = time.monotonic() + 30
         while not self.server.started:
@@ -695,6 +719,8 @@ class Running:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=30)
+        if self.audiosocket is not None:
+            self.audiosocket.stop()
         self.service.stop()
 
 
@@ -708,6 +734,8 @@ def serve(
     limits: Limits | None = None,
     batch: BatchSettings | None = None,
     stt_backend: str = "torch",
+    stream: StreamSettings | None = None,
+    audiosocket_port: int | None = None,
 ) -> None:
     """Run the service in the foreground until interrupted (``foundry serve``)."""
     import uvicorn
@@ -720,12 +748,19 @@ def serve(
         limits=limits,
         batch=batch,
         stt_backend=stt_backend,
+        stream=stream,
     )
     service.start()
     guard = connection_guard(service.limits)
+    audiosocket = None
+    if audiosocket_port is not None:
+        audiosocket = callio.AudioSocketServer(service.hub, host, audiosocket_port)
+        audiosocket.start()
     try:
         uvicorn.run(
             create_app(service), host=host, port=port, log_level="info", http=guard.protocol()
         )
     finally:
+        if audiosocket is not None:
+            audiosocket.stop()
         service.stop()
