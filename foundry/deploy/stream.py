@@ -16,6 +16,7 @@ import dataclasses
 import logging
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -220,21 +221,25 @@ class CallSession:
         return [event]
 
     def _results(self, audio: np.ndarray) -> dict[str, Any]:
-        """stt on the utterance, the text engines on its transcript, dialect on its audio."""
+        """stt on the utterance, the text engines on its transcript, dialect on its audio; the
+        engines of one stage run at once (each model has its own lock and threads)."""
         rid = f"{self.call_id}-{self.count}"
-        out: dict[str, Any] = {}
         raw = audio.tobytes()
-        text = None
-        for engine in ("stt", "dialect"):
-            if engine in self.engines:
-                out[engine] = self._ask(engine, raw, rid)
-        if "stt" in out and "output" in out["stt"]:
-            text = out["stt"]["output"]
+        out = self._ask_all([(e, raw) for e in ("stt", "dialect") if e in self.engines], rid)
+        text = out.get("stt", {}).get("output")
+        if text:
             out["text"] = text
-        for engine in ("intent", "sentiment"):
-            if engine in self.engines and text:
-                out[engine] = self._ask(engine, text.encode("utf-8"), rid)
+            data = text.encode("utf-8")
+            asks = [(e, data) for e in ("intent", "sentiment") if e in self.engines]
+            out.update(self._ask_all(asks, rid))
         return out
+
+    def _ask_all(self, asks: list[tuple[str, bytes]], rid: str) -> dict[str, Any]:
+        if len(asks) < 2:
+            return {e: self._ask(e, data, rid) for e, data in asks}
+        with ThreadPoolExecutor(len(asks), thread_name_prefix="stream-final") as pool:
+            futures = {e: pool.submit(self._ask, e, data, rid) for e, data in asks}
+            return {e: f.result() for e, f in futures.items()}
 
     def _ask(self, engine: str, data: bytes, rid: str) -> dict[str, Any]:
         try:
