@@ -25,9 +25,10 @@ import pyarrow.parquet as pq
 import pytest
 import torch
 
-from foundry import atomic, paths
+from foundry import atomic, integrity, paths
 from foundry.deploy import gate, pipeline, registry
 from foundry.deploy.serve import Running, Service
+from foundry.gold import splits
 
 KEYS = {"balance": "ബാലൻസ്", "bill": "ബിൽ", "complaint": "പരാതി"}
 FILL = ["എന്റെ", "ഇന്ന്", "വേഗം", "ദയവായി", "അറിയണം", "നോക്കൂ", "ഒന്ന്", "ഇപ്പോൾ"]
@@ -291,8 +292,22 @@ def test_snakemake_deploy_target_runs_the_gate_and_shadow(built, tmp_path):
     import shutil
 
     shutil.copytree(base, proj / paths.base_model_dir("intent"))
-    shutil.copytree(adapters["weak"], proj / paths.adapter_dir("intent"))
-    atomic.write_json(proj / paths.metrics("intent"), {"engine": "intent"})
+    # what allocate records of its outputs (deploy checks its inputs against it)
+    atomic.write_json(proj / paths.split_stats("intent"), {"engine": "intent"})
+    atomic.write_json(proj / paths.split_checksums("intent"), splits.checksums("intent", proj))
+
+    def trained(adapter: Path) -> None:
+        """The training rule's adapter and its record of the adapter and base it wrote."""
+        shutil.rmtree(proj / paths.adapter_dir("intent"), ignore_errors=True)
+        shutil.copytree(adapter, proj / paths.adapter_dir("intent"))
+        artifacts = {
+            "adapter": integrity.tree_hashes(proj / paths.adapter_dir("intent")),
+            "base": integrity.tree_hashes(proj / paths.base_model_dir("intent")),
+        }
+        record = {"engine": "intent", "artifacts": artifacts}
+        atomic.write_json(proj / paths.metrics("intent"), record)
+
+    trained(adapters["weak"])
     no_predictions = {"engine": "intent", "items": []}  # training's record; checked in unit tests
     atomic.write_json(proj / paths.test_predictions("intent"), no_predictions)
 
@@ -308,8 +323,7 @@ def test_snakemake_deploy_target_runs_the_gate_and_shadow(built, tmp_path):
     assert d1["decision"] == "promote" and d1["traffic_percentage"] == 50
 
     # retrain (a better adapter lands in models/) and deploy again: gate + shadow + promotion
-    shutil.rmtree(proj / paths.adapter_dir("intent"))
-    shutil.copytree(adapters["good"], proj / paths.adapter_dir("intent"))
+    trained(adapters["good"])
     os.utime(proj / paths.adapter_dir("intent"))  # new, as the training rule would leave it
     res = snakemake("traffic_percentage=50")
     assert res.returncode == 0, res.stderr[-3000:]
