@@ -268,3 +268,28 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def test_a_freeswitch_audio_fork_stream_gets_its_events_as_json_text(service):
+    pcm, _ = call_audio()
+    with Running(service) as srv:
+        base = f"ws://{srv.host}:{srv.port}/v1/stream/fork"
+        with connect(f"{base}?call=fs-0001") as ws:
+            assert json.loads(ws.recv(timeout=10)) == {"event": "started", "call": "fs-0001"}
+            ws.send(json.dumps({"uuid": "fs-0001", "caller": "100"}))  # mod_audio_fork metadata
+            ws.send(b"\x01\x02\x03")  # not 16-bit samples
+            assert json.loads(ws.recv(timeout=10))["reason"] == "bad_frame"
+            for k in range(0, pcm.size, FRAME):  # 20 ms of 16-bit audio per binary frame
+                ws.send(pcm[k : k + FRAME].astype("<i2").tobytes())
+            events = []
+            while sum(e["event"] == "final" for e in events) < 2:
+                events.append(json.loads(ws.recv(timeout=30)))
+        finals = [e for e in events if e["event"] == "final"]
+        assert [f["reason"] for f in finals] == ["silence", "silence"]
+        assert all(f["call"] == "fs-0001" for f in finals)
+        http = post_stt(srv, pcm[round(finals[0]["start"] * 8000) : round(finals[0]["end"] * 8000)])
+        assert finals[0]["text"] == http["output"]
+        with connect(f"{base}?rate=16000") as ws:
+            with pytest.raises(ConnectionClosed):
+                ws.recv(timeout=10)
+            assert ws.close_code == 1003 and "mono 8k" in ws.close_reason

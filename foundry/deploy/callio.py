@@ -7,6 +7,8 @@
   Twilio ``clear``, so a prompt being played stops when the caller talks over it: barge-in),
   ``partial``, ``final`` (transcript, start/end seconds, why it ended, then intent, sentiment
   and dialect), ``noise`` and ``error`` events, each with the ``streamSid``.
+- **FreeSWITCH mod_audio_fork** (``WS /v1/stream/fork``): binary 16-bit 8 kHz frames in, the
+  same events back as JSON text messages (mod_audio_fork raises them as FreeSWITCH events).
 - **Asterisk AudioSocket** (TCP, ``foundry serve --audiosocket-port``): frames of a 3-byte
   header (type, big-endian length) and a payload: 0x01 the call's 16-byte UUID, 0x10 signed
   16-bit little-endian 8 kHz mono audio (320 bytes per 20 ms), 0x03 a DTMF digit, 0x00 hangup,
@@ -261,6 +263,57 @@ async def twilio_stream(hub: StreamHub, ws: WebSocket) -> None:
     except WebSocketDisconnect:
         pass
     finally:
+        hub.release()
+
+
+# --- FreeSWITCH mod_audio_fork ---
+
+
+async def fork_stream(hub: StreamHub, ws: WebSocket) -> None:
+    """``WS /v1/stream/fork``: FreeSWITCH mod_audio_fork (``uuid_audio_fork <uuid> start <url>
+    mono 8k``): binary frames of 16-bit little-endian 8 kHz PCM, text frames of metadata. The
+    events go back as JSON text messages, which mod_audio_fork raises as FreeSWITCH events."""
+    await ws.accept()
+    if ws.query_params.get("rate", "8000") != "8000":
+        await ws.close(
+            code=UNSUPPORTED, reason="this stream takes 8 kHz: uuid_audio_fork … mono 8k"
+        )
+        return
+    if not hub.admit():
+        await ws.close(code=TRY_LATER, reason=hub.full[:120])
+        return
+    s = hub.settings
+    call = (ws.query_params.get("call") or str(uuid.uuid4()))[:64]
+    session = hub.session(call)
+    try:
+        await ws.send_json({"event": "started", "call": call})
+        while True:
+            try:
+                msg = await asyncio.wait_for(ws.receive(), timeout=s.idle_timeout_s)
+            except TimeoutError:
+                await ws.send_json(_error("idle", f"no audio for {s.idle_timeout_s:g} s"))
+                await ws.close(code=POLICY, reason="idle_timeout_s")
+                break
+            if msg["type"] == "websocket.disconnect":
+                break  # the call ended
+            data = msg.get("bytes")
+            if data is None:
+                continue  # metadata (mod_audio_fork's first message) or a keep-alive
+            if len(data) > s.max_message_bytes:
+                await ws.close(code=TOO_BIG, reason=f"a frame over {s.max_message_bytes} bytes")
+                break
+            if len(data) % 2:
+                await ws.send_json(_error("bad_frame", "an odd byte count is not 16-bit PCM."))
+                continue
+            for e in await _feed(hub, session, np.frombuffer(data, dtype="<i2")):
+                await ws.send_json({**e, "call": call})
+            if session.seconds > s.max_call_s:
+                await ws.close(code=POLICY, reason="max_call_s")
+                break
+    except WebSocketDisconnect:
+        pass
+    finally:
+        await _hangup(hub, session)  # a caller who hung up mid-sentence: nobody to tell
         hub.release()
 
 

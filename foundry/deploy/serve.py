@@ -581,6 +581,10 @@ def create_app(service: Service) -> Any:
     async def twilio(websocket: WebSocket) -> None:
         await callio.twilio_stream(service.hub, websocket)
 
+    @app.websocket("/v1/stream/fork")
+    async def audio_fork(websocket: WebSocket) -> None:
+        await callio.fork_stream(service.hub, websocket)
+
     @app.websocket("/v1/stream/calls/{call}")
     async def call_events(websocket: WebSocket, call: str) -> None:
         await callio.call_events(service.hub, websocket, call[:64])
