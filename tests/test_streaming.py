@@ -293,3 +293,27 @@ def test_a_freeswitch_audio_fork_stream_gets_its_events_as_json_text(service):
             with pytest.raises(ConnectionClosed):
                 ws.recv(timeout=10)
             assert ws.close_code == 1003 and "mono 8k" in ws.close_reason
+
+
+def test_an_utterance_longer_than_max_utterance_s_is_cut_with_reason_max_length():
+    from foundry.deploy.stream import CallSession
+    from foundry.silver.quality import SpeechDetector
+
+    heard = []
+
+    def answer(engine: str, data: bytes, rid: str) -> dict:
+        heard.append(len(data) // 2)
+        return {"output": f"{len(data) // 2} samples"}
+
+    settings = StreamSettings(max_utterance_s=0.6, partial_interval_ms=0)
+    session = CallSession("c1", settings, SpeechDetector(rate_hz=8000), answer, ("stt",))
+    pcm = np.concatenate(
+        [np.zeros(4000, np.int16), speech("iv_0001.wav"), np.zeros(9600, np.int16)]
+    )
+    events = []
+    for k in range(0, pcm.size, FRAME):
+        events += session.feed(pcm[k : k + FRAME])
+    finals = [e for e in events if e["event"] == "final"]
+    assert finals[0]["reason"] == "max_length", events
+    assert finals[0]["end"] - finals[0]["start"] == pytest.approx(0.6, abs=0.04)
+    assert heard[0] == round((finals[0]["end"] - finals[0]["start"]) * 8000)
