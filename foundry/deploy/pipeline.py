@@ -68,12 +68,7 @@ def check_inputs(
     splits.verify(engine, root, sorted({Path(f).name for f in split_files}))
     recorded_in = paths.metrics(engine)
     fix = integrity.rebuild(recorded_in, "retrain it", "deploy")
-    artifacts = metrics.get("artifacts")
-    if not isinstance(artifacts, dict):
-        raise integrity.DamagedInput(
-            f"{recorded_in} records no adapter hashes (trained by an older version), so the "
-            f"adapter cannot be checked before it is registered: {fix}"
-        )
+    artifacts = integrity.require_record(metrics.get("artifacts"), recorded_in, "adapter", fix)
     for what, folder, rel in (
         ("adapter", adapter_dir, paths.adapter_dir(engine)),
         ("base", base_dir, paths.base_model_dir(engine)),

@@ -354,20 +354,27 @@ def read_stats(path: str | Path) -> dict[str, Any]:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
-def verify(engine: str, root: str | Path = ".", names: list[str] | None = None) -> dict[str, Any]:
-    """Check splits/<engine>/ files (all, or ``names``) against allocate's record; the record."""
+def record(engine: str, root: str | Path = ".") -> tuple[dict[str, Any], str, str]:
+    """allocate's record of splits/<engine>/, where it is, and the command that rebuilds both."""
     rec_path = paths.split_checksums(engine)
     fix = integrity.rebuild(paths.split_stats(engine), "rebuild the splits from silver")
     try:
-        record = json.loads((Path(root) / rec_path).read_text(encoding="utf-8"))
-        files = record["files"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        rec = json.loads((Path(root) / rec_path).read_text(encoding="utf-8"))
+        rec["files"].items()
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise integrity.DamagedInput(
             f"{rec_path}: unreadable ({exc}); the splits cannot be checked: {fix}"
         ) from None
+    return rec, rec_path, fix
+
+
+def verify(engine: str, root: str | Path = ".", names: list[str] | None = None) -> dict[str, Any]:
+    """Check splits/<engine>/ files (all, or ``names``) against allocate's record; the record."""
+    rec, rec_path, fix = record(engine, root)
+    files = rec["files"]
     want = files if names is None else {n: files[n] for n in names if n in files}
     integrity.require_files(root, paths.split_dir(engine), want, rec_path, fix)
-    return record
+    return rec
 
 
 def _attach_audio(root: Path, split_rows: dict[str, list[dict[str, Any]]]) -> None:

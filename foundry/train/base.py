@@ -290,12 +290,7 @@ def verify_base(base_dir: Path, meta: dict[str, Any], engine: str) -> dict[str, 
     """Check a base model folder against the hashes it was built with; its recorded files."""
     where = paths.base_model_dir(engine)
     fix = integrity.rebuild(where, "rebuild the base", "models")
-    recorded = meta.get("checksums")
-    if not isinstance(recorded, dict):
-        raise integrity.DamagedInput(
-            f"{where}/{FOUNDRY_META} records no file hashes (built by an older version), so the "
-            f"base cannot be checked: {fix}"
-        )
     recorded_in = f"{where}/{FOUNDRY_META}"
+    recorded = integrity.require_record(meta.get("checksums"), recorded_in, "file", fix)
     integrity.require_tree(base_dir, where, recorded, recorded_in, fix, (FOUNDRY_META,))
     return recorded

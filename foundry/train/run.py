@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from foundry import engines, integrity, paths
-from foundry.atomic import atomic_dir, write_json
+from foundry.atomic import atomic_dir, sha256_file, write_json
 from foundry.gold import splits
 from foundry.train import base as base_mod
 from foundry.train import card, channel, common
@@ -47,7 +47,7 @@ def train_engine(
     rel_base = paths.base_model_dir(engine)
     base_dir = Path(rel_base) if root == Path(".") else root / rel_base
     base_meta = json.loads((base_dir / common.FOUNDRY_META).read_text(encoding="utf-8"))
-    base_mod.verify_base(base_dir, base_meta, engine)
+    base_files = base_mod.verify_base(base_dir, base_meta, engine)
     splits.verify(engine, root)  # the bytes allocate wrote, or this job stops here
     if base_meta.get("task") != task:
         raise common.TrainError(
@@ -138,8 +138,10 @@ def train_engine(
     datasets = sorted({r["dataset"] for split in rows.values() for r in split if r.get("dataset")})
     card.write(root / paths.adapter_dir(engine), engine, base_meta, rel_base, datasets, metrics)
     # what deploy checks the adapter and base against before it registers them
+    # (the base was hashed when it was checked above: only its record file is new to hash)
+    base_files = {**base_files, common.FOUNDRY_META: sha256_file(base_dir / common.FOUNDRY_META)}
     adapter_files = integrity.tree_hashes(root / paths.adapter_dir(engine))
-    metrics["artifacts"] = {"adapter": adapter_files, "base": integrity.tree_hashes(base_dir)}
+    metrics["artifacts"] = {"adapter": adapter_files, "base": base_files}
     write_json(root / paths.metrics(engine), metrics)
     log.info("%s: %s", engine, {k: metrics[k] for k in ("adapted", "untrained_base")})
     return metrics
