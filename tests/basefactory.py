@@ -6,13 +6,9 @@ special tokens, with tiny random weights in safetensors, so the production code 
 end on two CPU cores:
 
     openai/whisper-small        WhisperForConditionalGeneration (51865 ids, 80 mel bins, 30 s
-                                window, 448 decoder positions) + WhisperProcessor with the real
+    openai/whisper-base         window, 448 decoder positions) + WhisperProcessor with the real
                                 multilingual byte-level BPE (tests/data/whisper-multilingual,
                                 made from the openai-whisper sdist by make_whisper_tokenizer.py)
-    facebook/mms-300m           a wav2vec2 pretraining checkpoint (Wav2Vec2ForPreTraining, no
-                                task head; stable layer norm, layer-norm conv stack with the real
-                                strides, SpecAugment and layerdrop on) + Wav2Vec2FeatureExtractor,
-                                no tokenizer
     FacebookAI/xlm-roberta-base XLMRobertaForMaskedLM + a sentencepiece unigram model (trained
                                 here on Malayalam text) as sentencepiece.bpe.model and the
                                 converted tokenizer.json, XLM-R ids: <s> 0, <pad> 1, </s> 2,
@@ -31,9 +27,6 @@ from pathlib import Path
 import torch
 
 DATA = Path(__file__).resolve().parent / "data" / "whisper-multilingual"
-# The wav2vec2 "large, stable layer norm" feature encoder (mms-300m, xls-r-300m): 320x down.
-W2V_KERNELS = (10, 3, 3, 3, 3, 2, 2)
-W2V_STRIDES = (5, 2, 2, 2, 2, 2, 2)
 XLMR_SPECIALS = ("<s>", "<pad>", "</s>", "<unk>", "<mask>")
 
 
@@ -137,47 +130,6 @@ def build_whisper(out: Path, seed: int = 0) -> dict[str, int]:
     tok.save_vocabulary(str(out))
     shutil.copy(DATA / "added_tokens.json", out / "added_tokens.json")
     return ids
-
-
-def build_mms(out: Path, seed: int = 0) -> None:
-    """facebook/mms-300m's layout: a pretraining checkpoint without a task head, no tokenizer."""
-    from transformers import Wav2Vec2Config, Wav2Vec2FeatureExtractor, Wav2Vec2ForPreTraining
-
-    cfg = Wav2Vec2Config(
-        architectures=["Wav2Vec2ForPreTraining"],
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        conv_dim=(16,) * len(W2V_KERNELS),
-        conv_kernel=W2V_KERNELS,
-        conv_stride=W2V_STRIDES,
-        conv_bias=True,
-        feat_extract_norm="layer",
-        feat_extract_activation="gelu",
-        do_stable_layer_norm=True,
-        num_conv_pos_embeddings=16,
-        num_conv_pos_embedding_groups=4,
-        apply_spec_augment=True,
-        mask_time_prob=0.05,
-        mask_time_length=10,
-        layerdrop=0.1,
-        num_codevectors_per_group=8,
-        num_codevector_groups=2,
-        codevector_dim=16,
-        proj_codevector_dim=16,
-        feat_quantizer_dropout=0.0,
-        vocab_size=32,
-    )
-    torch.manual_seed(seed)
-    Wav2Vec2ForPreTraining(cfg).save_pretrained(out, safe_serialization=True)
-    Wav2Vec2FeatureExtractor(
-        feature_size=1,
-        sampling_rate=16000,
-        padding_value=0.0,
-        do_normalize=True,
-        return_attention_mask=True,
-    ).save_pretrained(out)
 
 
 def train_sentencepiece(texts: list[str], vocab_size: int = 400) -> bytes:

@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 import pytest
 import soundfile as sf
 import yaml
-from basefactory import DATA, build_mms, build_whisper, build_xlmr, commit_model, whisper_tokenizer
+from basefactory import DATA, build_whisper, build_xlmr, commit_model, whisper_tokenizer
 from factory import read_json
 from hubserver import FAST_HUB, run_snakemake
 
@@ -31,10 +31,24 @@ from foundry.gold import splits
 from foundry.train.data import inputs_of, read_split
 
 ENGINES = paths.TRAIN_ENGINES
-WHISPER, MMS, XLMR = "openai/whisper-small", "facebook/mms-300m", "FacebookAI/xlm-roberta-base"
+ROOT = Path(__file__).resolve().parents[1]
+# the bases config/production.yaml pins, each trained here on a stand-in of its repo's layout
+PRODUCTION = yaml.safe_load((ROOT / "config/production.yaml").read_text(encoding="utf-8"))
+REPOS = {e: PRODUCTION["models"][e]["hub"] for e in ENGINES}
+WHISPER, XLMR = REPOS["stt"], REPOS["intent"]
 # the decoder prompt of openai/whisper-* for Malayalam transcription, no timestamps
 ML_PROMPT = [50258, 50296, 50359, 50363]  # <|startoftranscript|> <|ml|> <|transcribe|> <|nt|>
 SENTENCE = "എന്റെ അക്കൗണ്ട് ബാലൻസ് എത്രയാണ്"
+
+
+def test_production_pins_every_base_at_a_commit():
+    """A retrain must never silently change its base: each production base is a commit sha."""
+    from foundry.ingest.hub import is_commit_sha
+
+    assert sorted(PRODUCTION["models"]) == sorted(ENGINES)
+    assert WHISPER == "openai/whisper-small" and REPOS["dialect"] == "openai/whisper-base"
+    for engine, spec in PRODUCTION["models"].items():
+        assert is_commit_sha(spec["revision"]), (engine, spec)
 
 
 def test_whisper_vocabulary_is_openai_multilingual():
@@ -84,23 +98,21 @@ def production(hub_server, demo_gold, tmp_path_factory) -> dict:
     shutil.copytree(demo_gold, project, symlinks=True)
     texts = [r["text"] for r in read_split("text", "train", project)]
     shas = {}
-    for repo, build in (
-        (WHISPER, lambda out: build_whisper(out)),
-        (MMS, lambda out: build_mms(out)),
-        (XLMR, lambda out: build_xlmr(out, texts)),
-    ):
+    for repo in sorted(set(REPOS.values())):
         folder = tmp / "standins" / repo
-        build(folder)
+        if repo.startswith("openai/whisper-"):
+            build_whisper(folder)
+        else:
+            build_xlmr(folder, texts)
         shas[repo] = commit_model(hub_server, repo, folder)
     planted = _plant_over_limit(project)
 
     cfg_path = project / "config/config.yaml"
     cfg = yaml.safe_load(cfg_path.read_text(encoding="utf-8"))
     cfg["hub"] = dict(FAST_HUB)
+    # production's models: section, each revision swapped for the stand-in's commit on this Hub
     cfg["models"] = {
-        "stt": {"hub": WHISPER, "revision": shas[WHISPER], "language": "malayalam"},
-        "dialect": {"hub": MMS, "revision": shas[MMS]},
-        **{e: {"hub": XLMR, "revision": shas[XLMR]} for e in ("intent", "sentiment", "text")},
+        e: {**spec, "revision": shas[spec["hub"]]} for e, spec in PRODUCTION["models"].items()
     }
     for e, n in {"stt": 4, "dialect": 3, "intent": 3, "sentiment": 3, "text": 2}.items():
         cfg["engines"][e].pop("base", None)  # models: names the base
@@ -120,7 +132,7 @@ def production(hub_server, demo_gold, tmp_path_factory) -> dict:
 @pytest.mark.slow
 def test_bases_are_the_pinned_hub_snapshots(production):
     project, shas = production["project"], production["shas"]
-    repos = {"stt": WHISPER, "dialect": MMS, "intent": XLMR, "sentiment": XLMR, "text": XLMR}
+    repos = REPOS
     for e in ENGINES:
         meta = read_json(project / paths.base_model_dir(e) / "foundry.json")
         assert (meta["source"], meta["repo"], meta["revision"]) == ("hub", repos[e], shas[repos[e]])
@@ -133,8 +145,8 @@ def test_bases_are_the_pinned_hub_snapshots(production):
     stt = {f["path"] for f in read_json(project / "models/stt/base/foundry.json")["files"]}
     assert {"tokenizer.json", "vocab.json", "merges.txt", "preprocessor_config.json"} <= stt
     assert read_json(project / "models/stt/base/config.json")["vocab_size"] == 51865
-    mms = read_json(project / "models/dialect/base/config.json")
-    assert mms["architectures"] == ["Wav2Vec2ForPreTraining"] and mms["do_stable_layer_norm"]
+    dialect = read_json(project / "models/dialect/base/config.json")
+    assert dialect["architectures"] == ["WhisperForConditionalGeneration"]
     xlmr = {f["path"] for f in read_json(project / "models/text/base/foundry.json")["files"]}
     assert {"sentencepiece.bpe.model", "tokenizer.json"} <= xlmr
 

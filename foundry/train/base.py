@@ -8,6 +8,7 @@ from a config with a fixed seed and a character tokenizer from the engine's trai
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from pathlib import Path
@@ -227,8 +228,21 @@ def fetch_hub(engine: str, spec: dict[str, Any], out: Path, hub_cfg: dict[str, A
         "repo": repo,
         "revision": revision,
         "language": spec.get("language"),
+        "family": family_of(out / "config.json"),
         "files": hub._describe(out, files),
     }
+
+
+# config.json model_type -> the family the trainers branch on (as the built bases record it)
+FAMILIES = {"whisper": "whisper", "wav2vec2": "wav2vec2", "xlm-roberta": "roberta"}
+
+
+def family_of(config_json: Path) -> str | None:
+    """A fetched base's family, so a Hub Whisper trains dialect as the packaged one does."""
+    if not config_json.is_file():
+        return None
+    model_type = json.loads(config_json.read_text(encoding="utf-8")).get("model_type")
+    return FAMILIES.get(model_type, model_type)
 
 
 def build_packaged(engine: str, spec: dict[str, Any], out: Path) -> dict[str, Any]:
