@@ -121,7 +121,7 @@ def decode(data: bytes, max_duration: float | None = None) -> tuple[np.ndarray, 
         raise TypeError(f"decode() needs bytes, got {type(data).__name__}")
     data = bytes(data)
     if not data:
-        raise AudioReject("undecodable", "0 bytes of input (empty file)")
+        raise AudioReject("empty_audio", "0 bytes of input (empty file)")
     try:
         f = sf.SoundFile(io.BytesIO(data))
     except (sf.SoundFileError, RuntimeError, ValueError, EOFError, OSError) as exc:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
-from foundry import text
+from foundry import __version__, text
 
 
 def _normalize(args: argparse.Namespace) -> int:
@@ -32,13 +33,14 @@ def _refresh(args: argparse.Namespace) -> int:
     try:
         cfg = config.load(args.config)
         lock = args.lockfile or cfg["lockfile"]
+        created = not Path(lock).exists()
         changes = refresh.refresh(cfg, lock, only=args.datasets or None)
     except (config.ConfigError, hub.IngestError) as exc:
         print(f"ERROR [refresh] {exc}", file=sys.stderr)
         return 1
     for change in changes:
         print(change)
-    print(f"{lock}: {len(changes)} dataset(s) moved" if changes else f"{lock}: up to date")
+    print(refresh.summary(lock, changes, created))
     return 0
 
 
@@ -115,6 +117,7 @@ def _whisper_base(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="foundry", description=__doc__)
+    p.add_argument("--version", action="version", version=f"foundry {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     n = sub.add_parser("normalize", help="normalize Malayalam text: lines on stdin → stdout")
     n.set_defaults(func=_normalize)

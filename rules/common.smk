@@ -171,12 +171,18 @@ def all_model_outputs():
 
 
 def base_inputs(wildcards):
-    """A tiny base builds its character vocabulary from the training text; a Hub base needs none."""
-    spec = steps.base_model(CFG, wildcards.engine)
-    base = spec["engines"][wildcards.engine].get("base", {})
-    if "models" in spec or "hub" in base:
+    """A tiny base builds its character vocabulary from the training text; a Hub or packaged base
+    needs none, so it is fetched or built while the data is still being prepared."""
+    if not steps.base_reads_splits(steps.base_model(CFG, wildcards.engine), wildcards.engine):
         return []
     return [paths.split_file(wildcards.engine, "train")]
+
+
+def train_priority(wildcards):
+    """Longest training first (its runtime), and its base with it: on a machine with fewer cores
+    than jobs, the job that bounds the build's wall time starts before the short ones.
+    """
+    return train_resource(wildcards.engine, "runtime")
 
 
 def train_resource(engine, key):

@@ -17,6 +17,7 @@ rule base_model:
         paths.log("base_model", "{engine}"),
     wildcard_constraints:
         engine="|".join(paths.TRAIN_ENGINES),
+    priority: train_priority
     conda:
         TRAIN_ENV
     threads: 1
@@ -44,6 +45,7 @@ rule train:
         paths.benchmark("train", "{engine}")
     wildcard_constraints:
         engine="|".join(paths.TRAIN_ENGINES),
+    priority: train_priority
     conda:
         TRAIN_ENV
     threads: lambda wc: train_resource(wc.engine, "threads")

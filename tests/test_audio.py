@@ -219,9 +219,9 @@ def test_standardize_is_deterministic_and_output_read_only() -> None:
 # --------------------------------------------------------------------------- rejects
 
 
-def test_zero_length_bytes_are_undecodable() -> None:
+def test_zero_length_bytes_are_empty_audio() -> None:
     reject = rejected(b"")
-    assert reject.reason == "undecodable"
+    assert reject.reason == "empty_audio"
     assert "0 bytes" in reject.detail
 
 

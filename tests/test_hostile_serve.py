@@ -209,6 +209,22 @@ def corpus() -> list[Case]:
             413,
             "text_too_long",
         ),
+        # the pipeline's Malayalam-content check: the models never saw anything else
+        Case(
+            "English text",
+            "intent",
+            jbody({"text": "I want to check my account balance"}),
+            400,
+            "non_malayalam_text",
+        ),
+        Case(
+            "Manglish text",
+            "sentiment",
+            jbody({"text": "ente bill ethra aanu ennu ariyanam"}),
+            400,
+            "romanised_malayalam",
+        ),
+        Case("only digits", "intent", jbody({"text": "1234 5678"}), 400, "empty_text"),
         Case("unexpected field", "intent", jbody({"text": "x", "debug": True}), 400, "bad_field"),
         Case(
             "audio sent to a text engine",
@@ -293,6 +309,13 @@ def corpus() -> list[Case]:
         Case("audio base64 bad padding", "dialect", jbody({"audio": "UklGR"}), 400, "bad_base64"),
         Case("audio non-ASCII", "dialect", jbody({"audio": "ഓഓഓഓ"}), 400, "bad_base64"),
         Case("audio lone surrogate", "dialect", b'{"audio": "\\ud800AAA"}', 400, "bad_base64"),
+        Case(
+            "sample_rate contradicts the WAV header",
+            "dialect",
+            jbody({"audio": base64.b64encode(wav(tone(1.0))).decode(), "sample_rate": 8000}),
+            400,
+            "bad_sample_rate",
+        ),
     ]
     sine = tone(1.0)
     flac = wav(sine, fmt="FLAC")
@@ -304,7 +327,7 @@ def corpus() -> list[Case]:
     square = np.sign(tone(1.0)).astype(np.float32)
     lying = wav_header(data_size=0xFFFFFFF0) + b"\x01\x10" * 200
     audio_cases = [
-        ("empty field", b"", "undecodable"),
+        ("empty field", b"", "empty_audio"),
         ("random bytes", bytes(range(256)) * 4, "undecodable"),
         ("text file", b"hello, this is not audio\n" * 20, "undecodable"),
         ("bare WAV header", wav_header(), "empty_audio"),

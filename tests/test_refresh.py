@@ -72,7 +72,7 @@ def test_refresh_then_build_moves_only_the_updated_dataset(hub_server, tmp_path)
     lock = project / "config/hub.lock.json"
 
     out = _refresh(project, env)
-    assert "3 dataset(s) moved" in out
+    assert "created (3 Hub dataset(s) pinned)" in out
     first = lock.read_bytes()
     # Deterministic: a second project refreshed from the same Hub state writes the same bytes.
     twin = hub_project(tmp_path / "twin", datasets)
@@ -93,7 +93,7 @@ def test_refresh_then_build_moves_only_the_updated_dataset(hub_server, tmp_path)
     # Without a refresh the build does not move (the lock pins the old commits).
     assert planned_jobs(project, "gold", env=env) == []
     out = _refresh(project, env)
-    assert out.splitlines()[0].startswith("a: ") and "1 dataset(s) moved" in out
+    assert out.splitlines()[0].startswith("a: ") and "1 of 3 Hub dataset(s) moved" in out
     entries = read_json(lock)["datasets"]
     assert entries["a"]["sha"] == new_a
     assert entries["c"]["sha"] == pinned  # pinned to a sha: never moves

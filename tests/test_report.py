@@ -104,6 +104,18 @@ def test_models_and_deploy_tables_show_candidate_against_champion(tmp_path):
     assert (tmp_path / "cmp.svg").stat().st_size > 1000
 
 
+def test_metric_bars_are_named_apart_and_the_legend_says_which_is_which():
+    """stt and dialect have a clean and a telephone adapted bar: each named, one legend."""
+    row = {"engine": "stt", "metric": "cer", **dict.fromkeys(report.SERIES)}
+    row |= {"untrained base": 1.66, "adapted (training test)": 0.69, "adapted (telephone)": 0.7}
+    fig = plots.comparison([row, {**row, "engine": "dialect", "metric": "macro_f1"}], report.SERIES)
+    for ax in fig.axes:
+        ticks = [t.get_text() for t in ax.get_xticklabels()]
+        assert ticks == ["untrained base", "adapted (training test)", "adapted (telephone)"]
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == ticks
+
+
 def is_blank(png) -> bool:
     img = mpimg.imread(str(png))
     return bool((img == img[0, 0]).all())

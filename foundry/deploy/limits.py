@@ -27,6 +27,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from foundry import audio, telephony
+from foundry import text as text_mod
 
 log = logging.getLogger("foundry.deploy.serve")
 
@@ -58,6 +59,7 @@ class Limits:
     max_audio_seconds: float = audio.DEFAULT_CHECKS.max_duration  # audio.max_duration
     silence_dbfs: float = audio.DEFAULT_CHECKS.silence_dbfs  # audio.silence_dbfs
     clip_fraction: float = audio.DEFAULT_CHECKS.clip_fraction  # audio.clip_fraction
+    min_malayalam_ratio: float = 0.5  # text.min_malayalam_ratio: what training text had to meet
 
     def __post_init__(self) -> None:
         for name in (
@@ -101,6 +103,9 @@ class Limits:
             "max_audio_seconds": a.get("max_duration", base.max_audio_seconds),
             "silence_dbfs": a.get("silence_dbfs", base.silence_dbfs),
             "clip_fraction": a.get("clip_fraction", base.clip_fraction),
+            "min_malayalam_ratio": (cfg.get("text") or {}).get(
+                "min_malayalam_ratio", base.min_malayalam_ratio
+            ),
         }
         overrides = dict((cfg.get("serve") or {}).get("limits") or {})
         known = {f.name for f in fields(cls)}
@@ -194,8 +199,10 @@ def check_headers(headers: Mapping[str, str], audio_engine: bool = False) -> Non
     ctype = headers.get("content-type")
     raw_ok = audio_engine and is_raw_audio(ctype)
     if ctype is not None and not raw_ok and "json" not in ctype.split(";", 1)[0].lower():
-        what = "application/json, or raw audio (audio/wav, audio/basic, audio/pcmu, audio/pcma,"
-        what += " audio/l16, application/octet-stream)" if audio_engine else ""
+        what = "application/json"
+        if audio_engine:
+            what += ", or raw audio (audio/wav, audio/basic, audio/pcmu, audio/pcma, audio/l16,"
+            what += " application/octet-stream)"
         raise ClientError(415, "unsupported_media_type", f"send the body as {what}.")
     encoding = (headers.get("content-encoding") or "identity").strip().lower()
     if encoding != "identity":
@@ -371,6 +378,8 @@ def telephone_wav(
     """Telephone audio (WAV G.711/PCM at any rate, or headerless G.711/PCM with its encoding and
     rate) -> canonical 16 kHz mono PCM16 WAV with the pipeline's checks, or a ClientError."""
     if encoding is None or encoding.strip().lower() in ("wav", "container", ""):
+        if sample_rate is not None:
+            _same_rate_as_header(data, sample_rate)
         return standard_wav(data, limits)
     try:
         x, sr = telephony.decode_telephony(
@@ -381,6 +390,24 @@ def telephone_wav(
     if sr > limits.max_sample_rate:
         raise _reject("unsupported_sample_rate", f"{sr} Hz is above {limits.max_sample_rate} Hz")
     return standard_wav(audio.encode_wav(audio.to_pcm16(x), sr), limits)
+
+
+def _same_rate_as_header(data: bytes, sample_rate: int) -> None:
+    """A file that names its own rate must agree with an explicit 'sample_rate': which one is
+    true cannot be known, and a wrong guess plays the call too fast or too slow."""
+    import soundfile as sf
+
+    try:
+        header = int(sf.info(io.BytesIO(data)).samplerate)
+    except (sf.SoundFileError, RuntimeError, ValueError, EOFError, OSError):
+        return  # not a container: standard_wav names what is wrong with it
+    if header != sample_rate:
+        raise ClientError(
+            400,
+            "bad_sample_rate",
+            f"'sample_rate' says {sample_rate} Hz but the audio file's header says {header} Hz; "
+            "drop 'sample_rate' (a file carries its own) or send audio at that rate.",
+        )
 
 
 def request_id(body_id: Any, header_id: str | None, limits: Limits = DEFAULT_LIMITS) -> str | None:
@@ -428,7 +455,27 @@ def text_input(engine: str, body: Mapping[str, Any], limits: Limits = DEFAULT_LI
     bad = _bad_chars(text)
     if bad:
         raise ClientError(400, "bad_field", f"'text' contains {bad}.")
+    malayalam_text(engine, text, limits.min_malayalam_ratio)
     return text
+
+
+def malayalam_text(engine: str, text: str, min_ratio: float) -> None:
+    """The pipeline's Malayalam-content check: the models never trained on anything else, so
+    English or Manglish gets a 400 naming the reason, never a confident Malayalam label."""
+    try:
+        text_mod.check_text(text_mod.normalize(text), min_ratio)
+    except text_mod.TextReject as exc:
+        if exc.reason == "empty_text":
+            why = "'text' has no letters after normalization"
+        else:
+            share = text_mod.malayalam_ratio(text_mod.normalize(text))
+            why = f"{share:.0%} of the letters in 'text' are Malayalam, at least {min_ratio:.0%}"
+            why += " must be"
+            if exc.reason == "romanised_malayalam":
+                why += "; it reads as romanised Malayalam (Manglish)"
+        raise ClientError(
+            400, exc.reason, f"{engine} serves Malayalam text: {why}; send it in Malayalam script."
+        ) from None
 
 
 def audio_bytes(engine: str, body: Mapping[str, Any]) -> bytes:
@@ -476,7 +523,7 @@ def standard_wav(data: bytes, limits: Limits = DEFAULT_LIMITS) -> bytes:
     checks = limits.checks
     try:
         if not data:
-            raise audio.AudioReject("undecodable", "0 bytes of input (empty file)")
+            raise audio.AudioReject("empty_audio", "0 bytes of input (empty file)")
         try:
             with sf.SoundFile(io.BytesIO(data)) as f:
                 sr, channels, frames = int(f.samplerate), int(f.channels), int(f.frames)

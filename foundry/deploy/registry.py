@@ -29,11 +29,12 @@ from pathlib import Path
 from typing import Any
 
 from foundry import atomic, integrity, paths
+from foundry.errors import UserError
 
 ID_LEN = 12
 
 
-class RegistryError(RuntimeError):
+class RegistryError(RuntimeError, UserError):
     """Registry state is missing or inconsistent; the message says what to do."""
 
 

@@ -96,3 +96,14 @@ def refresh(
         write_text(p, text)
         log.info("wrote %s", p)
     return changes
+
+
+def summary(lock_path: str | Path, changes: list[Change], created: bool) -> str:
+    """One line saying what a refresh did to the lock file, so "up to date" is never a guess."""
+    pinned = len(read_lock(lock_path))
+    if created:
+        what = f"{pinned} Hub dataset(s) pinned" if pinned else "no Hub datasets in the config"
+        return f"{lock_path}: created ({what})"
+    if changes:
+        return f"{lock_path}: {len(changes)} of {pinned} Hub dataset(s) moved, lock file rewritten"
+    return f"{lock_path}: up to date ({pinned} Hub dataset(s) pinned, none moved; file unchanged)"

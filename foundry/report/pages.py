@@ -19,6 +19,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from foundry import engines, paths
+from foundry.errors import UserError
 
 SECTIONS = ("data", "training", "deploy")
 REJECT_SAMPLE_PER_REASON = 3
@@ -51,7 +52,7 @@ def outputs(engines: Sequence[str], trained: Sequence[str]) -> list[str]:
     return out + [training_plot(e) for e in trained]
 
 
-class ReportError(ValueError):
+class ReportError(ValueError, UserError):
     """The report configuration asks for something that does not exist."""
 
 
@@ -70,7 +71,7 @@ def sections(cfg: Mapping[str, Any]) -> list[str]:
 
 CSS = """
 body{font-family:"DejaVu Sans",Arial,sans-serif;font-size:14px;margin:12px;color:#222}
-table{border-collapse:collapse;margin:8px 0 16px}
+table{border-collapse:collapse;margin:8px 0 16px;display:block;max-width:100%;overflow-x:auto}
 th,td{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}
 td{overflow-wrap:break-word}
 th{background:#f0f3f7} td.num{text-align:right;font-variant-numeric:tabular-nums}

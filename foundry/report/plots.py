@@ -173,22 +173,22 @@ def comparison(rows: Sequence[Mapping[str, Any]], series: Sequence[str]) -> Figu
     """One panel per engine (own scale): its primary test metric for each model in ``series``.
 
     ``rows``: {"engine", "metric", <series name>: value or None}; missing values are not drawn.
+    Each bar is named in full under it ("adapted (telephone)", not a second "adapted"), and one
+    legend maps the colours to the series shown.
     """
+    from matplotlib.patches import Patch
+
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(1, max(1, len(rows)), figsize=(10.0, 4.5), dpi=DPI, squeeze=False)
+        fig, axes = plt.subplots(1, max(1, len(rows)), figsize=(10.0, 5.2), dpi=DPI, squeeze=False)
+        shown: set[str] = set()
         for ax, r in zip(axes[0], rows, strict=False):
             names = [n for n in series if r.get(n) is not None]
+            shown.update(names)
             vals = [float(r[n]) for n in names]
             cols = [colour(series.index(n)) for n in names]
             bars = ax.bar(range(len(names)), vals, color=cols, width=0.7)
             ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=1)
-            ax.set_xticks(
-                range(len(names)),
-                [n.split(" (")[0] for n in names],
-                rotation=60,
-                ha="right",
-                fontsize=8,
-            )
+            ax.set_xticks(range(len(names)), names, rotation=60, ha="right", fontsize=7)
             better = "lower" if r["metric"] in ("cer", "wer", "mlm_loss") else "higher"
             ax.set_title(f"{r['engine']}\n{r['metric']} ({better} is better)", fontsize=9)
             if not names:
@@ -205,5 +205,14 @@ def comparison(rows: Sequence[Mapping[str, Any]], series: Sequence[str]) -> Figu
                 ax.set_yticks([])
             else:
                 ax.set_ylim(0, max(vals) * 1.18 or 1)
-        fig.tight_layout()
+        handles = [Patch(color=colour(i), label=n) for i, n in enumerate(series) if n in shown]
+        if handles:
+            fig.legend(
+                handles=handles,
+                loc="lower center",
+                ncol=min(len(handles), 3),
+                fontsize=8,
+                frameon=False,
+            )
+        fig.tight_layout(rect=(0, 0.12 if handles else 0, 1, 1))
     return fig

@@ -22,13 +22,14 @@ import torch
 
 from foundry.atomic import dumps_json
 from foundry.engines import SAMPLE_RATE
+from foundry.errors import UserError
 
 log = logging.getLogger("foundry.train")
 
 FOUNDRY_META = "foundry.json"  # written beside the adapter and the base: how to use them
 
 
-class TrainError(RuntimeError):
+class TrainError(RuntimeError, UserError):
     """Training cannot proceed; the message names the engine and what to do."""
 
 

@@ -11,6 +11,7 @@ model, so a reloaded adapter is checked against exactly what training produced.
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from foundry.train.common import FOUNDRY_META, TrainError, audio_batch, chunks, 
 from foundry.train.data import waveform
 
 BATCH = 32  # greedy decoding steps are sequential: fewer, larger batches
+log = logging.getLogger("foundry.train.infer")
 
 
 def wave_of(item: dict[str, Any], engine: str) -> np.ndarray:
@@ -110,20 +112,34 @@ class WhisperTranscriber(Predictor):
         prompt = torch.tensor(self.meta["decoder_prompt"], dtype=torch.long, device=self.device)
         seq = prompt.repeat(len(batch), 1)
         eos = tok.eos_token_id
-        suppress = self.suppressed()
+        suppress, keep = self.suppressed(), self.candidates()
+        hf = self.model.get_base_model() if hasattr(self.model, "get_base_model") else self.model
+        # a narrowed vocabulary (allowed_ids) scores only its tokens: the same argmax as masking
+        # the full softmax, for a ~600-row output layer instead of all 51865 rows
+        out_rows = hf.proj_out.weight[keep] if keep is not None else None
         done = torch.zeros(len(batch), dtype=torch.bool, device=self.device)
         step_ids, cache = seq, None
         for _ in range(int(self.meta["max_new_tokens"])):
-            out = self.model(
-                encoder_outputs=(enc,),
-                decoder_input_ids=step_ids,
-                past_key_values=cache,
-                use_cache=True,
-            )
-            logits, cache = out.logits[:, -1], out.past_key_values
-            if suppress is not None:
-                logits[:, suppress] = -torch.inf
-            nxt = logits.argmax(-1)
+            if out_rows is not None:
+                out = hf.model.decoder(
+                    input_ids=step_ids,
+                    encoder_hidden_states=enc,
+                    past_key_values=cache,
+                    use_cache=True,
+                )
+                cache = out.past_key_values
+                nxt = keep[(out.last_hidden_state[:, -1] @ out_rows.T).argmax(-1)]
+            else:
+                out = self.model(
+                    encoder_outputs=(enc,),
+                    decoder_input_ids=step_ids,
+                    past_key_values=cache,
+                    use_cache=True,
+                )
+                logits, cache = out.logits[:, -1], out.past_key_values
+                if suppress is not None:
+                    logits[:, suppress] = -torch.inf
+                nxt = logits.argmax(-1)
             nxt = torch.where(done, torch.full_like(nxt, eos), nxt)
             seq = torch.cat([seq, nxt[:, None]], dim=1)
             done |= nxt == eos
@@ -136,6 +152,18 @@ class WhisperTranscriber(Predictor):
                 row = row[: row.index(eos)]
             texts.append(normalize(tok.decode(row, skip_special_tokens=True)))
         return texts
+
+    def candidates(self) -> torch.Tensor | None:
+        """With ``allowed_ids``: the ids that may be chosen (ascending), else None."""
+        if "allowed_ids" not in self.meta:
+            return None
+        if not hasattr(self, "_keep"):
+            banned = torch.zeros(int(self.model.config.vocab_size), dtype=torch.bool)
+            suppress = self.suppressed()
+            if suppress is not None:
+                banned[suppress.cpu()] = True
+            self._keep = (~banned).nonzero()[:, 0].to(self.device)
+        return self._keep
 
     def suppressed(self) -> torch.Tensor | None:
         """Ids never chosen: the special tokens, and with ``allowed_ids`` (an output script,
@@ -209,24 +237,51 @@ def load_base(task: str, base: str | Path, meta: dict[str, Any]) -> Any:
             "id2label": dict(enumerate(labels)),
             "label2id": {lab: i for i, lab in enumerate(labels)},
         }
-    if task == "text_classification":
-        return tf.AutoModelForSequenceClassification.from_pretrained(base, **kw)
-    if task == "audio_classification":
-        return tf.AutoModelForAudioClassification.from_pretrained(base, **kw)
-    if task == "masked_lm":
-        return tf.AutoModelForMaskedLM.from_pretrained(base, **kw)
-    if task == "whisper":
-        return tf.WhisperForConditionalGeneration.from_pretrained(base, **kw)
+    factories = {
+        "text_classification": tf.AutoModelForSequenceClassification,
+        "audio_classification": tf.AutoModelForAudioClassification,
+        "masked_lm": tf.AutoModelForMaskedLM,
+        "whisper": tf.WhisperForConditionalGeneration,
+        "ctc": tf.AutoModelForCTC,
+    }
     if task == "ctc":
-        return tf.AutoModelForCTC.from_pretrained(
-            base,
-            **kw,
-            vocab_size=meta["vocab_size"],
-            pad_token_id=meta["blank_id"],
-            ctc_loss_reduction="mean",
-            ctc_zero_infinity=True,
-        )
+        kw |= {
+            "vocab_size": meta["vocab_size"],
+            "pad_token_id": meta["blank_id"],
+            "ctc_loss_reduction": "mean",
+            "ctc_zero_infinity": True,
+        }
+    if task in factories:
+        return _quiet_load(factories[task], base, kw)
     raise TrainError(f"unknown task '{task}'")
+
+
+def _quiet_load(factory: Any, base: str | Path, kw: dict[str, Any]) -> Any:
+    """from_pretrained without transformers' "newly initialized, consider training" table: a
+    task head the base lacks is expected (training fills it, the adapter carries it), so it is
+    said once in one line."""
+    from transformers.utils import logging as tf_logging
+
+    before, bar = tf_logging.get_verbosity(), tf_logging.is_progress_bar_enabled()
+    tf_logging.set_verbosity_error()
+    tf_logging.disable_progress_bar()
+    try:
+        model, info = factory.from_pretrained(base, output_loading_info=True, **kw)
+    finally:
+        tf_logging.set_verbosity(before)
+        if bar:
+            tf_logging.enable_progress_bar()
+    new = sorted({k.rsplit(".", 1)[0] for k in info.get("missing_keys") or []})
+    log.info(
+        "base %s loaded as %s%s",
+        base,
+        type(model).__name__,
+        f"; {len(new)} layer(s) not in the base start fresh ({', '.join(new[:4])}"
+        f"{', ...' if len(new) > 4 else ''}): training or the adapter fills them"
+        if new
+        else "",
+    )
+    return model
 
 
 def load_processor(task: str, folder: str | Path) -> Any:

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from foundry import engines, integrity, paths
+from foundry import engines, integrity, paths, steps
 from foundry.atomic import atomic_dir, sha256_file, write_json
 from foundry.gold import splits
 from foundry.train import base as base_mod
@@ -23,8 +23,10 @@ log = logging.getLogger("foundry.train")
 def build_base_model(cfg: dict[str, Any], engine: str, root: str | Path = ".") -> dict[str, Any]:
     """models/<engine>/base/: tiny (vocabulary from this engine's training text) or Hub."""
     settings = common.Settings.from_config(cfg, engine)
-    splits.verify(engine, root, [Path(paths.split_file(engine, "train")).name])
-    texts = [r["text"] for r in read_split(engine, "train", root) if r.get("text")]
+    texts: list[str] = []
+    if steps.base_reads_splits(cfg, engine):
+        splits.verify(engine, root, [Path(paths.split_file(engine, "train")).name])
+        texts = [r["text"] for r in read_split(engine, "train", root) if r.get("text")]
     return base_mod.build_base(
         engine,
         settings.raw,
