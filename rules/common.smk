@@ -173,7 +173,9 @@ def all_model_outputs():
 def base_inputs(wildcards):
     """A tiny base builds its character vocabulary from the training text; a Hub or packaged base
     needs none, so it is fetched or built while the data is still being prepared."""
-    if not steps.base_reads_splits(steps.base_model(CFG, wildcards.engine), wildcards.engine):
+    if not steps.base_reads_splits(
+        steps.base_model(CFG, wildcards.engine), wildcards.engine
+    ):
         return []
     return [paths.split_file(wildcards.engine, "train")]
 

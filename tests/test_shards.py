@@ -103,7 +103,7 @@ def test_every_reject_reason_and_nothing_lost(tmp_path):
     reasons = sorted(r["reason"] for r in rej.values())
     assert reasons == sorted(
         [
-            "empty_audio",
+            "undecodable",
             "silence",
             "too_long",
             "too_short",
