@@ -233,8 +233,8 @@ def fetch_hub(engine: str, spec: dict[str, Any], out: Path, hub_cfg: dict[str, A
     }
 
 
-# config.json model_type -> the family the trainers branch on (as the built bases record it)
-FAMILIES = {"whisper": "whisper", "wav2vec2": "wav2vec2", "xlm-roberta": "roberta"}
+# config.json model_type -> the family the trainers branch on, where the two names differ
+FAMILIES = {"xlm-roberta": "roberta"}
 
 
 def family_of(config_json: Path) -> str | None:
