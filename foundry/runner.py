@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import resource
 import sys
 from collections.abc import Callable, Iterator
@@ -38,6 +39,13 @@ def process_cost() -> str:
     return f"process cpu_s={cpu:.3f} peak_rss_mb={own.ru_maxrss / 1024:.1f}"
 
 
+def yield_cpu(resources: Any) -> int:
+    """Lower this job's CPU priority by its ``nice`` resource (rules/common.smk train_nice), so a
+    side job gives way to the job that bounds the build's wall time; the niceness now."""
+    nice = int(getattr(resources, "nice", 0) or 0)
+    return os.nice(nice) if nice > 0 else os.nice(0)
+
+
 @contextlib.contextmanager
 def step(name: str, smk: Any) -> Iterator[dict[str, Any]]:
     """Run one workflow step: its settings in, readable error out.
@@ -47,6 +55,7 @@ def step(name: str, smk: Any) -> Iterator[dict[str, Any]]:
     """
     log_path = smk.log[0] if smk.log else None
     setup_logging(log_path)
+    yield_cpu(getattr(smk, "resources", None))
     logger = logging.getLogger(f"foundry.{name}")
     try:
         settings = getattr(smk.params, "settings", None)

@@ -187,6 +187,19 @@ def train_priority(wildcards):
     return train_resource(wildcards.engine, "runtime")
 
 
+def train_nice(wildcards):
+    """Unix niceness of a training and its base: 0 for the longest training, SIDE_NICE for the
+    others. Priority only orders job starts; on a machine with fewer cores than running jobs the
+    short trainings would still share the longest one's core and lengthen the whole build. A
+    cluster job has its own cores, where niceness changes nothing.
+    """
+    longest = max(train_resource(e, "runtime") for e in paths.TRAIN_ENGINES)
+    return 0 if train_resource(wildcards.engine, "runtime") >= longest else SIDE_NICE
+
+
+SIDE_NICE = 10
+
+
 def train_resource(engine, key):
     """engines.<engine>.resources.<key>, else the engine registry's default (cluster profiles)."""
     spec = CFG.get("engines", {}).get(engine, {}).get("resources", {})

@@ -24,6 +24,7 @@ rule base_model:
     resources:
         mem_mb=4000,
         runtime=60,
+        nice=train_nice,
     params:
         settings=lambda wc: steps.encode(steps.base_model(CFG, wc.engine)),
     script:
@@ -53,6 +54,7 @@ rule train:
         mem_mb=lambda wc: train_resource(wc.engine, "mem_mb"),
         runtime=lambda wc: train_resource(wc.engine, "runtime"),
         gpu=lambda wc: train_resource(wc.engine, "gpu"),
+        nice=train_nice,
     params:
         settings=lambda wc: steps.encode(steps.train(CFG, wc.engine)),
     script:

@@ -77,3 +77,16 @@ def test_refresh_of_a_config_without_hub_datasets_says_it_created_the_lock(tmp_p
     assert cli.main(["refresh", "--config", str(cfg), "--lockfile", str(lock)]) == 0
     assert capsys.readouterr().out == f"{lock}: created (no Hub datasets in the config)\n"
     assert json.loads(lock.read_text(encoding="utf-8")) == {"datasets": {}}
+
+
+def test_a_side_job_runs_at_its_nice_resource_and_others_keep_theirs(tmp_path):
+    code = (
+        "import os; from types import SimpleNamespace as N; from foundry import runner;"
+        "print(os.nice(0), runner.yield_cpu(N(nice={})), runner.yield_cpu(None))"
+    )
+    for nice in (0, 7):
+        out = subprocess.run(
+            [sys.executable, "-c", code.format(nice)], capture_output=True, text=True, check=True
+        ).stdout.split()
+        start = int(out[0])
+        assert [int(x) for x in out] == [start, start + nice, start + nice]
