@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 LABELS = ["balance", "bill", "complaint"]
+HEARD = "കേട്ടത്"  # "heard": the echo stt's transcripts are Malayalam, as intent expects
 
 
 class FakePredictor:
@@ -33,8 +34,8 @@ class FakePredictor:
             raise RuntimeError("candidate exploded")
         if self.spec.get("delay"):
             time.sleep(float(self.spec["delay"]))
-        if self.spec.get("echo"):  # a transcript that names the exact audio it heard
-            return [f"heard {self._key(x)[:16]}" for x in inputs]
+        if self.spec.get("echo"):  # a Malayalam transcript that names the exact audio it heard
+            return [f"{HEARD} {int(self._key(x)[:16], 16)}" for x in inputs]
         return [self.spec["answers"].get(self._key(x), self.spec["default"]) for x in inputs]
 
 

@@ -209,6 +209,22 @@ def corpus() -> list[Case]:
             413,
             "text_too_long",
         ),
+        # the pipeline's Malayalam-content check: the models never saw anything else
+        Case(
+            "English text",
+            "intent",
+            jbody({"text": "I want to check my account balance"}),
+            400,
+            "non_malayalam_text",
+        ),
+        Case(
+            "Manglish text",
+            "sentiment",
+            jbody({"text": "ente bill ethra aanu ennu ariyanam"}),
+            400,
+            "romanised_malayalam",
+        ),
+        Case("only digits", "intent", jbody({"text": "1234 5678"}), 400, "empty_text"),
         Case("unexpected field", "intent", jbody({"text": "x", "debug": True}), 400, "bad_field"),
         Case(
             "audio sent to a text engine",
@@ -663,7 +679,7 @@ def test_slow_heads_are_closed_and_one_address_cannot_hold_every_socket(tmp_path
             slow.append(s)
         # another caller (another address) is answered while the slow ones hold their sockets
         with socket.create_connection((srv.host, srv.port), 30, ("127.0.0.2", 0)) as ok:
-            body = b'{"text": "bill"}'
+            body = jbody({"text": "ബിൽ"})
             ok.sendall(
                 b"POST /v1/intent HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                 b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
@@ -693,7 +709,7 @@ def test_limits_are_configurable(tmp_path, monkeypatch):
     small = Limits(max_text_chars=10, max_body_bytes_text=200, max_id_chars=4)
     with Running(Service(tmp_path, ["intent"], poll_s=3600, limits=small)) as srv:
         conn = http.client.HTTPConnection(srv.host, srv.port, timeout=30)
-        assert send(conn, Case("ok", "intent", jbody({"text": "x" * 10}), 200, ""))[0] == 200
+        assert send(conn, Case("ok", "intent", jbody({"text": "ബ" * 10}), 200, ""))[0] == 200
         for body, status in (
             (jbody({"text": "x" * 11}), 413),
             (jbody({"text": "x", "id": "12345"}), 400),

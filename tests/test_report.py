@@ -132,6 +132,9 @@ def test_demo_report_builds_and_renders_in_chromium(demo_gold, tmp_path):
     html = (proj / "report.html").read_text(encoding="utf-8")
     for needle in (
         "Malayalam Data Foundry",  # report/workflow.rst
+        "Start here",  # the landing page says where to look first,
+        "In this report",  # links every result it holds,
+        "Engines in this build",  # and which datasets feed which engine
         "1. Data",
         "2. Engines",
         "3. Models",
@@ -147,6 +150,7 @@ def test_demo_report_builds_and_renders_in_chromium(demo_gold, tmp_path):
         report.training_plot("intent"),
     ):
         assert needle in html, needle
+    assert "system-message" not in html  # the landing page's rst rendered without a warning
     datasets = (proj / report.DATASETS_TABLE).read_text(encoding="utf-8")
     for ds in ("demo_indicst", "demo_dialects", "demo_sentiment"):
         assert ds in datasets

@@ -172,7 +172,7 @@ def test_tampered_production_keeps_the_old_champion(tmp_path):
 def test_request_errors_are_readable(tmp_path):
     with Running(Service(tmp_path, ["intent", "dialect"], poll_s=60)) as srv:
         with httpx.Client(base_url=srv.url) as c:
-            r = c.post("/v1/intent", json={"text": "x"})
+            r = c.post("/v1/intent", json={"text": "ബിൽ"})
             assert r.status_code == 503 and "no production model for engine 'intent'" in r.text
             assert r.json()["reason"] == "no_model"
             assert c.post("/v1/nope", json={"text": "x"}).status_code == 404

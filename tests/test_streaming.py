@@ -1,8 +1,8 @@
 """Live calls against the real service on 127.0.0.1: Twilio Media Streams and Asterisk
 AudioSocket in, endpointed partial and final answers out, bounded and hostile-proof.
 
-The models are fakes (tests/fakes.py): stt answers ``heard <sha256 of the WAV it got>``, so a
-final transcript equal to the HTTP answer proves the same samples reached the model.
+The models are fakes (tests/fakes.py): stt answers ``കേട്ടത് <the WAV's sha256 prefix as a
+number>``, so a final transcript equal to the HTTP answer proves the same samples reached the model.
 """
 
 from __future__ import annotations
@@ -138,7 +138,7 @@ def test_a_twilio_call_is_endpointed_into_finals_equal_to_the_http_answers(servi
             decoded = telephony.mulaw_decode(telephony.mulaw_encode(cut))  # what the line carried
             http = post_stt(srv, decoded)
             assert f["stt"]["output"] == http["output"] == f["text"]
-            assert f["text"].startswith("heard ")
+            assert f["text"].startswith(fakes.HEARD + " ")
             assert f["intent"]["output"] in fakes.LABELS
         starts = [e for e in events if e["event"] == "speech_started"]
         clears = [e for e in events if e["event"] == "clear"]

@@ -27,6 +27,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from foundry import audio, telephony
+from foundry import text as text_mod
 
 log = logging.getLogger("foundry.deploy.serve")
 
@@ -58,6 +59,7 @@ class Limits:
     max_audio_seconds: float = audio.DEFAULT_CHECKS.max_duration  # audio.max_duration
     silence_dbfs: float = audio.DEFAULT_CHECKS.silence_dbfs  # audio.silence_dbfs
     clip_fraction: float = audio.DEFAULT_CHECKS.clip_fraction  # audio.clip_fraction
+    min_malayalam_ratio: float = 0.5  # text.min_malayalam_ratio: what training text had to meet
 
     def __post_init__(self) -> None:
         for name in (
@@ -101,6 +103,9 @@ class Limits:
             "max_audio_seconds": a.get("max_duration", base.max_audio_seconds),
             "silence_dbfs": a.get("silence_dbfs", base.silence_dbfs),
             "clip_fraction": a.get("clip_fraction", base.clip_fraction),
+            "min_malayalam_ratio": (cfg.get("text") or {}).get(
+                "min_malayalam_ratio", base.min_malayalam_ratio
+            ),
         }
         overrides = dict((cfg.get("serve") or {}).get("limits") or {})
         known = {f.name for f in fields(cls)}
@@ -450,7 +455,27 @@ def text_input(engine: str, body: Mapping[str, Any], limits: Limits = DEFAULT_LI
     bad = _bad_chars(text)
     if bad:
         raise ClientError(400, "bad_field", f"'text' contains {bad}.")
+    malayalam_text(engine, text, limits.min_malayalam_ratio)
     return text
+
+
+def malayalam_text(engine: str, text: str, min_ratio: float) -> None:
+    """The pipeline's Malayalam-content check: the models never trained on anything else, so
+    English or Manglish gets a 400 naming the reason, never a confident Malayalam label."""
+    try:
+        text_mod.check_text(text_mod.normalize(text), min_ratio)
+    except text_mod.TextReject as exc:
+        if exc.reason == "empty_text":
+            why = "'text' has no letters after normalization"
+        else:
+            share = text_mod.malayalam_ratio(text_mod.normalize(text))
+            why = f"{share:.0%} of the letters in 'text' are Malayalam, at least {min_ratio:.0%}"
+            why += " must be"
+            if exc.reason == "romanised_malayalam":
+                why += "; it reads as romanised Malayalam (Manglish)"
+        raise ClientError(
+            400, exc.reason, f"{engine} serves Malayalam text: {why}; send it in Malayalam script."
+        ) from None
 
 
 def audio_bytes(engine: str, body: Mapping[str, Any]) -> bytes:

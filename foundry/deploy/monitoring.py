@@ -23,6 +23,7 @@ from prometheus_client.exposition import choose_encoder
 from prometheus_client.metrics_core import GaugeMetricFamily, InfoMetricFamily, Metric
 
 from foundry import audio, engines, telephony
+from foundry import text as text_mod
 from foundry.text import normalize
 from foundry.train.metrics import edit_distance
 
@@ -56,6 +57,8 @@ REASONS: frozenset[str] = frozenset(
         "internal",
         # foundry.audio (the pipeline's reject reasons, served under the same names)
         *audio.AUDIO_REJECT_REASONS,
+        # foundry.text (the pipeline's text reject reasons, for intent and sentiment requests)
+        *text_mod.TEXT_REJECT_REASONS,
         # foundry.telephony (telephone request audio)
         *telephony.TELEPHONY_ERROR_REASONS,
     }
