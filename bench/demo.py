@@ -105,7 +105,8 @@ def main() -> int:
     ap.add_argument("--out", default=str(ROOT / "bench" / "demo.json"))
     args = ap.parse_args()
     work = Path(args.workdir or tempfile.mkdtemp(prefix="foundry-demo-"))
-    for folder in (work, work.with_name(work.name + "-clean")):
+    clean_work = work.with_name(work.name + "-clean")
+    for folder in (work, clean_work):
         if folder.exists():
             shutil.rmtree(folder)
     project = fresh_copy(work)
@@ -115,7 +116,7 @@ def main() -> int:
         timed(project, "--cores", "8"),
     ]
     # the whole demo from nothing, in a second fresh copy: what #24 bounds at 6 minutes
-    clean = fresh_copy(work.with_name(work.name + "-clean"))
+    clean = fresh_copy(clean_work)
     runs.append(timed(clean, "--cores", "8") | {"fresh_copy": True})
     full = runs[-1]
     jobs = job_times(full.pop("log"))

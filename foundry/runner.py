@@ -42,8 +42,7 @@ def process_cost() -> str:
 def yield_cpu(resources: Any) -> int:
     """Lower this job's CPU priority by its ``nice`` resource (rules/common.smk train_nice), so a
     side job gives way to the job that bounds the build's wall time; the niceness now."""
-    nice = int(getattr(resources, "nice", 0) or 0)
-    return os.nice(nice) if nice > 0 else os.nice(0)
+    return os.nice(max(0, int(getattr(resources, "nice", 0) or 0)))
 
 
 @contextlib.contextmanager

@@ -462,13 +462,14 @@ def text_input(engine: str, body: Mapping[str, Any], limits: Limits = DEFAULT_LI
 def malayalam_text(engine: str, text: str, min_ratio: float) -> None:
     """The pipeline's Malayalam-content check: the models never trained on anything else, so
     English or Manglish gets a 400 naming the reason, never a confident Malayalam label."""
+    normalized = text_mod.normalize(text)
     try:
-        text_mod.check_text(text_mod.normalize(text), min_ratio)
+        text_mod.check_text(normalized, min_ratio)
     except text_mod.TextReject as exc:
         if exc.reason == "empty_text":
             why = "'text' has no letters after normalization"
         else:
-            share = text_mod.malayalam_ratio(text_mod.normalize(text))
+            share = text_mod.malayalam_ratio(normalized)
             why = f"{share:.0%} of the letters in 'text' are Malayalam, at least {min_ratio:.0%}"
             why += " must be"
             if exc.reason == "romanised_malayalam":
