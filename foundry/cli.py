@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from foundry import __version__, text
+from foundry import __version__, engines, text
 
 
 def _normalize(args: argparse.Namespace) -> int:
@@ -136,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--root", default=".", help="project folder holding deploy/")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
-    s.add_argument("--engines", nargs="*", help="default: stt dialect intent sentiment")
+    s.add_argument("--engines", nargs="*", help=f"default: {' '.join(engines.DEPLOYABLE)}")
     s.add_argument("--base-dir", default=None, help="base model folder for unregistered bases")
     s.add_argument("--poll", type=float, default=1.0, help="seconds between registry checks")
     s.add_argument(
@@ -166,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--window-seconds", type=int, default=30, help="encoder window (1-30)")
     w.set_defaults(func=_whisper_base)
     rb = sub.add_parser("rollback", help="restore an engine's previous champion from history")
-    rb.add_argument("engine", choices=["stt", "dialect", "intent", "sentiment"])
+    rb.add_argument("engine", choices=engines.DEPLOYABLE)
     rb.add_argument("--root", default=".")
     rb.add_argument("--reason", default="manual rollback (foundry rollback)")
     rb.set_defaults(func=_rollback)

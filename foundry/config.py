@@ -110,7 +110,7 @@ def _check_semantics(cfg: dict[str, Any]) -> None:
                     f"mapping(s) {missing}; map the dataset's own column names, e.g. "
                     f"columns: {{{missing[0]}: <column in the dataset>}}"
                 )
-        if "dialect" in ds["engines"] and not cfg.get("dialect_map"):
+        if any(engines.get(e).regions for e in ds["engines"]) and not cfg.get("dialect_map"):
             raise ConfigError(
                 f"config key 'dialect_map': dataset '{name}' feeds the dialect engine, so map "
                 "each region (Travancore, Malabar, Cochin) to the labels found in the data"

@@ -25,8 +25,10 @@ class Engine:
     metric: str | None = None  # primary test metric (foundry.train.metrics)
     higher_is_better: bool = True
     deployable: bool = False  # served by `foundry serve` and judged by the deploy gate
-    gate: str | None = None  # deploy gate kind: "stt" or "classifier"
+    gate: str | None = None  # deploy gate kind: GATE_TRANSCRIPT or GATE_CLASSIFIER
     balanced: bool = False  # a classifier whose train split may be capped for class balance
+    transcribes: bool = False  # answers with a transcript of the audio (scored by CER/WER)
+    regions: bool = False  # labels are Kerala dialect regions, mapped from districts (dialect_map)
     language_id: bool = False  # its datasets' clips pass quality.language (words must be Malayalam)
     resources: dict[str, int] = field(default_factory=dict)  # defaults for cluster profiles
 
@@ -41,6 +43,20 @@ class Engine:
     @property
     def classifier(self) -> bool:
         return "label" in self.columns
+
+    @property
+    def target(self) -> str | None:
+        """The item column its predictions are scored against: the transcript or the label."""
+        return "text" if self.transcribes else "label" if self.classifier else None
+
+    def references(self, rows: list[dict[str, Any]]) -> list[str]:
+        """What each item's prediction should be (the gold transcript or class)."""
+        if self.target is None:
+            raise KeyError(f"engine '{self.name}' makes no predictions to score")
+        return [r[self.target] for r in rows]
+
+
+GATE_TRANSCRIPT, GATE_CLASSIFIER = "stt", "classifier"  # the deploy.thresholds keys
 
 
 _RES = {"threads": 2, "mem_mb": 4000, "runtime": 60, "gpu": 0}
@@ -57,7 +73,8 @@ REGISTRY: dict[str, Engine] = {
             metric="cer",
             higher_is_better=False,
             deployable=True,
-            gate="stt",
+            gate=GATE_TRANSCRIPT,
+            transcribes=True,
             language_id=True,
             resources=dict(_RES),
         ),
@@ -69,7 +86,8 @@ REGISTRY: dict[str, Engine] = {
             trainer="audio_cls",
             metric="macro_f1",
             deployable=True,
-            gate="classifier",
+            gate=GATE_CLASSIFIER,
+            regions=True,
             resources=dict(_RES),
         ),
         Engine(
@@ -80,7 +98,7 @@ REGISTRY: dict[str, Engine] = {
             trainer="text_cls",
             metric="macro_f1",
             deployable=True,
-            gate="classifier",
+            gate=GATE_CLASSIFIER,
             balanced=True,
             resources=dict(_RES),
         ),
@@ -102,7 +120,7 @@ REGISTRY: dict[str, Engine] = {
             trainer="text_cls",
             metric="macro_f1",
             deployable=True,
-            gate="classifier",
+            gate=GATE_CLASSIFIER,
             balanced=True,
             resources=dict(_RES),
         ),
@@ -115,6 +133,10 @@ NAMES: tuple[str, ...] = tuple(REGISTRY)
 AUDIO: tuple[str, ...] = tuple(n for n, e in REGISTRY.items() if e.is_audio)
 TRAINED: tuple[str, ...] = tuple(n for n, e in REGISTRY.items() if e.trained)
 DEPLOYABLE: tuple[str, ...] = tuple(n for n, e in REGISTRY.items() if e.deployable)
+CLASSIFIERS: tuple[str, ...] = tuple(n for n in TRAINED if REGISTRY[n].classifier)
+BALANCED: tuple[str, ...] = tuple(n for n in CLASSIFIERS if REGISTRY[n].balanced)  # by default
+# the engine whose transcript a streaming call hands to the text engines
+TRANSCRIBER: str = next(n for n in DEPLOYABLE if REGISTRY[n].transcribes)
 
 
 def get(name: str) -> Engine:
@@ -126,7 +148,7 @@ def get(name: str) -> Engine:
 
 def columns_for(name: str, mapped: dict[str, Any]) -> tuple[str, ...]:
     """Column roles an engine needs from one dataset; dialect may take a district column."""
-    if name == "dialect" and "dialect" in mapped:
+    if get(name).regions and "dialect" in mapped:  # "dialect" here is the district column
         return ("audio", "dialect")
     return get(name).columns
 
@@ -136,6 +158,6 @@ def task_of(name: str, arch: str | None = None) -> str:
     engine = get(name)
     if engine.task is None:
         raise KeyError(f"engine '{name}' has no trainer (trainable: {', '.join(TRAINED)})")
-    if name == "stt" and arch == "ctc":
+    if engine.transcribes and arch == "ctc":
         return "ctc"
     return engine.task

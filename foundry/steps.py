@@ -85,7 +85,7 @@ def allocate(cfg: dict[str, Any], engine: str) -> dict[str, Any]:
     }
     out: dict[str, Any] = {"datasets": datasets, "splits": cfg["splits"]}
     out["balance"] = cfg["balance"] if engine in cfg["balance"]["engines"] else {"engines": []}
-    if engine == "dialect":
+    if engines.get(engine).regions:
         out["dialect_map"] = cfg["dialect_map"]
     return out
 

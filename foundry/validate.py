@@ -18,7 +18,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from foundry import atomic, audio, integrity, paths
+from foundry import atomic, audio, engines, integrity, paths
 from foundry.atomic import sha256_file, write_json
 from foundry.config import View
 from foundry.deploy import registry
@@ -376,7 +376,8 @@ def _check_gold_row(
         if srow is None:
             out.append(problem(rel, f"not in {paths.silver_manifest(ds)}", fix, item))
     if srow is not None:
-        cols = [c for c in SILVER_COLUMNS if c in r and not (c == "label" and engine == "dialect")]
+        regions = engines.get(engine).regions  # its label is the region, not silver's district
+        cols = [c for c in SILVER_COLUMNS if c in r and not (c == "label" and regions)]
         differ = [c for c in cols if r[c] != srow[c]]
         if differ:
             what = f"{', '.join(differ)} differ(s) from {paths.silver_manifest(ds)}"

@@ -87,3 +87,53 @@ def test_schema_engine_names_are_the_registry():
     deploy = schema["properties"]["deploy"]["properties"]["engines"]["propertyNames"]["enum"]
     assert deploy == list(engines.DEPLOYABLE)
     assert schema["properties"]["engine"]["enum"] == list(engines.DEPLOYABLE)
+    balance = schema["properties"]["balance"]["properties"]["engines"]
+    assert balance["items"]["enum"] == list(engines.CLASSIFIERS)
+    assert balance["default"] == list(engines.BALANCED)
+
+
+def engine_name_comparisons(source: str) -> list[str]:
+    """Comparisons of a value with an engine's name (``engine == "stt"``, ``e in ("intent", …)``).
+
+    Engine facts belong in foundry/engines.py; elsewhere code asks the registry. Names that are
+    also column roles ("text", "dialect", "translation") count only when compared with an engine.
+    """
+    import ast
+
+    from foundry import engines
+    from foundry.ingest.sources import ROLES
+
+    def names(node: ast.AST) -> set[str]:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return {node.value}
+        if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+            return set().union(*map(names, node.elts)) if node.elts else set()
+        return set()
+
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Compare):
+            continue
+        sides = [node.left, *node.comparators]
+        named = set().union(*map(names, sides)) & set(engines.NAMES)
+        about_engine = any("engine" in ast.unparse(s) or "kind" in ast.unparse(s) for s in sides)
+        if named - set(ROLES) or (named and about_engine):
+            found.append(f"{node.lineno}: {ast.unparse(node)}")
+    return found
+
+
+def test_engine_names_are_compared_only_in_the_registry():
+    assert engine_name_comparisons('if engine == "stt": pass') == ["1: engine == 'stt'"]
+    assert engine_name_comparisons('x = [e for e in ("intent", "sentiment")]') == []
+    assert engine_name_comparisons('ok = e in ("intent", "sentiment")') == [
+        "1: e in ('intent', 'sentiment')"
+    ]
+    assert engine_name_comparisons('ok = "dialect" in mapped') == []  # the district column
+    assert engine_name_comparisons('ok = self.engine != "dialect"') != []
+    found = {}
+    for path in sorted([*(ROOT / "foundry").rglob("*.py"), *(ROOT / "scripts").glob("*.py")]):
+        if path.name != "engines.py":
+            hits = engine_name_comparisons(path.read_text(encoding="utf-8"))
+            if hits:
+                found[str(path.relative_to(ROOT))] = hits
+    assert found == {}

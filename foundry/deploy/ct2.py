@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from foundry import engines
 from foundry.atomic import atomic_dir
 from foundry.engines import SAMPLE_RATE
 from foundry.text import normalize
@@ -50,7 +51,7 @@ def convert(adapter_dir: str | Path, base_dir: str | None, out: str | Path, quan
 
     from foundry.train import infer
 
-    pred = infer.load_predictor("stt", str(adapter_dir), base_dir)
+    pred = infer.load_predictor(engines.TRANSCRIBER, str(adapter_dir), base_dir)
     if not isinstance(pred, infer.WhisperTranscriber):
         raise ValueError(f"{adapter_dir}: only Whisper stt adapters convert to CTranslate2")
     merged = pred.model.merge_and_unload()
@@ -133,4 +134,4 @@ def load(
     folder = cache_dir(adapter_dir, quant)
     if not (folder / "model.bin").exists():
         convert(adapter_dir, base_dir, folder, quant)
-    return Ct2Transcriber("stt", folder, device, threads, quant)
+    return Ct2Transcriber(engines.TRANSCRIBER, folder, device, threads, quant)

@@ -38,8 +38,12 @@ DEFAULTS: dict[str, Any] = {
     # share of test items the registered copy may answer unlike training did (integrity check)
     "max_prediction_mismatch": 0.02,
     "thresholds": {
-        "stt": {"max_cer_increase": 0.5, "max_cer": None},
-        "classifier": {"max_macro_f1_drop": 0.01, "max_recall_drop": 0.05, "min_macro_f1": None},
+        engines.GATE_TRANSCRIPT: {"max_cer_increase": 0.5, "max_cer": None},
+        engines.GATE_CLASSIFIER: {
+            "max_macro_f1_drop": 0.01,
+            "max_recall_drop": 0.05,
+            "min_macro_f1": None,
+        },
     },
     "shadow": {
         "min_samples": 30,
@@ -71,7 +75,7 @@ def settings(cfg: dict[str, Any], engine: str) -> dict[str, Any]:
     per_engine = dep.pop("engines", None) or {}
     merged = _merge(DEFAULTS, dep)
     merged = _merge(merged, per_engine.get(engine, {}))
-    kind = engines.get(engine).gate or "classifier"
+    kind = engines.get(engine).gate or engines.GATE_CLASSIFIER
     merged["kind"] = kind
     if not engines.get(engine).is_audio:
         merged["gate_channel"] = "clean"
@@ -129,7 +133,7 @@ def evaluate(
         )
     ]
     out: dict[str, Any] = {"engine": engine, "n": n, "kind": opts["kind"]}
-    if opts["kind"] == "stt":
+    if opts["kind"] == engines.GATE_TRANSCRIPT:
         out["candidate_metrics"] = metrics.stt_metrics(refs, cand_hyps) if n else {}
     else:
         out["candidate_metrics"] = classifier_metrics(refs, cand_hyps, labels) if n else {}
@@ -137,7 +141,7 @@ def evaluate(
         out["champion_metrics"] = None
         out["difference"] = None
         cm = out["candidate_metrics"]
-        if opts["kind"] == "stt" and thr.get("max_cer") is not None and n:
+        if opts["kind"] == engines.GATE_TRANSCRIPT and thr.get("max_cer") is not None and n:
             checks.append(
                 _check(
                     "max_cer",
@@ -145,7 +149,7 @@ def evaluate(
                     f"CER {100 * cm['cer']:.2f} points, ceiling {thr['max_cer']} points",
                 )
             )
-        if opts["kind"] != "stt" and thr.get("min_macro_f1") is not None and n:
+        if opts["kind"] != engines.GATE_TRANSCRIPT and thr.get("min_macro_f1") is not None and n:
             checks.append(
                 _check(
                     "min_macro_f1",
@@ -156,7 +160,7 @@ def evaluate(
     elif n:
         w = _resample_weights(n, int(boot["resamples"]), int(boot["seed"]))
         conf = float(boot["confidence"])
-        if opts["kind"] == "stt":
+        if opts["kind"] == engines.GATE_TRANSCRIPT:
             out["champion_metrics"] = metrics.stt_metrics(refs, champ_hyps)
             a, b = metrics.stt_counts(refs, cand_hyps), metrics.stt_counts(refs, champ_hyps)
             chars = w @ a["chars"]

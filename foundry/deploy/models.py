@@ -68,7 +68,7 @@ def read_items(path: str | Path, engine: str) -> tuple[list[str], list[dict], li
         inputs = [{"audio": r["audio"]["bytes"]} for r in rows]
     else:
         inputs = [{"text": r["text"]} for r in rows]
-    refs = [r["text"] if engine == "stt" else r["label"] for r in rows]
+    refs = engines.get(engine).references(rows)
     return ids, inputs, refs
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from foundry import engines
 from foundry.deploy import gate, models
 from foundry.deploy.serve import mirrored
 from foundry.train import metrics
@@ -86,7 +87,7 @@ def agreement(engine: str, a: list[str], b: list[str]) -> float | None:
 
 
 def _agreement(engine: str, a: str, b: str) -> float:
-    if engine == "stt":
+    if engines.get(engine).transcribes:
         return 1.0 - min(1.0, metrics.edit_distance(a, b) / max(len(a), 1))
     return float(a == b)
 
@@ -186,7 +187,7 @@ def analyse(
             ref = [refs[r["request_id"].rsplit("#", 1)[0]] for r in labelled]
             champ = [r["champion"]["output"] for r in labelled]
             cand = [r["candidate"]["output"] for r in labelled]
-            if engine == "stt":
+            if engines.get(engine).transcribes:
                 report["labelled"] = {
                     "champion": metrics.stt_metrics(ref, champ),
                     "candidate": metrics.stt_metrics(ref, cand),

@@ -22,7 +22,9 @@ from typing import Any
 
 import numpy as np
 
+from foundry import engines
 from foundry.deploy.limits import ClientError
+from foundry.engines import TRANSCRIBER
 from foundry.silver.quality import _STATE, VAD_WINDOW, SpeechDetector
 
 log = logging.getLogger("foundry.stream")
@@ -187,12 +189,14 @@ class CallSession:
     def _partial(self) -> list[dict[str, Any]]:
         s = self.settings
         heard_ms = 1000 * (self.samples - self.utt_start) / RATE
-        if not s.partial_interval_ms or heard_ms < self.next_partial or "stt" not in self.engines:
+        if TRANSCRIBER not in self.engines or not s.partial_interval_ms:
+            return []
+        if heard_ms < self.next_partial:
             return []
         self.next_partial = heard_ms + s.partial_interval_ms
         audio = self._slice(self.utt_start, self.samples)
         try:
-            out = self.answer("stt", audio.tobytes(), f"{self.call_id}-{self.count}-partial")
+            out = self.answer(TRANSCRIBER, audio.tobytes(), f"{self.call_id}-{self.count}-partial")
         except ClientError:  # too short yet: the final will say what is wrong
             return []
         return [self._timed("partial", self.utt_start, self.samples, text=out.get("output"))]
@@ -225,12 +229,12 @@ class CallSession:
         engines of one stage run at once (each model has its own lock and threads)."""
         rid = f"{self.call_id}-{self.count}"
         raw = audio.tobytes()
-        out = self._ask_all([(e, raw) for e in ("stt", "dialect") if e in self.engines], rid)
-        text = out.get("stt", {}).get("output")
+        out = self._ask_all([(e, raw) for e in self.engines if engines.get(e).is_audio], rid)
+        text = out.get(TRANSCRIBER, {}).get("output")
         if text:
             out["text"] = text
             data = text.encode("utf-8")
-            asks = [(e, data) for e in ("intent", "sentiment") if e in self.engines]
+            asks = [(e, data) for e in self.engines if not engines.get(e).is_audio]
             out.update(self._ask_all(asks, rid))
         return out
 

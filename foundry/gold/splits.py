@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from foundry import audio as audio_mod
-from foundry import dialects, integrity, paths
+from foundry import dialects, engines, integrity, paths
 from foundry.atomic import write_json, write_parquet
 from foundry.engines import SAMPLE_RATE
 from foundry.errors import UserError
@@ -268,7 +268,8 @@ def allocate(cfg: dict[str, Any], engine: str, root: str | Path = ".") -> dict[s
     """Build splits/<engine>/ from the silver manifests of the datasets that feed it."""
     root = Path(root)
     datasets = sorted(d for d, s in cfg["datasets"].items() if engine in s["engines"])
-    audio = engine in paths.AUDIO_ENGINES
+    eng = engines.get(engine)
+    audio = eng.is_audio
     salt = cfg["splits"]["salt"]
     ratios = cfg["splits"]["ratios"]
     lookup = dialect_lookup(cfg.get("dialect_map", {}))
@@ -276,7 +277,7 @@ def allocate(cfg: dict[str, Any], engine: str, root: str | Path = ".") -> dict[s
     no_region: Counter[str] = Counter()
     for ds in datasets:
         for r in pq.read_table(root / paths.silver_manifest(ds)).to_pylist():
-            if engine == "dialect":
+            if eng.regions:
                 origin = r.get("dialect") or r["label"]
                 region = lookup.get(dialects.key(origin)) if origin else None
                 if region is None:
@@ -309,7 +310,6 @@ def allocate(cfg: dict[str, Any], engine: str, root: str | Path = ".") -> dict[s
                 "speaker/text groups); add data, change splits.ratios or splits.salt"
             )
     capped: dict[str, int] = {}
-    classifier = engine in ("intent", "sentiment", "dialect")
     if engine in cfg["balance"]["engines"]:
         split_rows["train"], capped = cap_classes(
             split_rows["train"], cfg["balance"]["max_class_ratio"], salt
@@ -320,12 +320,12 @@ def allocate(cfg: dict[str, Any], engine: str, root: str | Path = ".") -> dict[s
         split_rows[s].sort(key=lambda r: r["id"])
         write_parquet(root / paths.split_file(engine, s), _table(split_rows[s], audio))
     labels: dict[str, Any] = {"engine": engine}
-    if classifier:
+    if eng.classifier:
         names = sorted({r["label"] for rs in split_rows.values() for r in rs})
         labels["labels"] = names
         labels["class_weights"] = class_weights(split_rows["train"])
     stats = _stats(engine, datasets, split_rows, audio, capped, no_region, n_groups)
-    if engine == "dialect":
+    if eng.regions:
         stats["no_dialect_region"] = dict(sorted(no_region.items()))
     stats["upstream_splits"] = _upstream_counts(split_rows)
     stats["silver_rejects"] = _silver_rejects(root, datasets)

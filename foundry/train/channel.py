@@ -69,7 +69,7 @@ def telephone_scores(
     hyps: list[str] = []
     for i in range(0, len(inputs), batch_size):
         hyps += [str(x) for x in predictor.predict(inputs[i : i + batch_size])]
-    refs = [r["text"] if engine == "stt" else r["label"] for r in rows]
+    refs = engines.get(engine).references(rows)
     return {
         "channel": settings.to_dict(),
         "adapted": metrics.evaluate_predictions(engine, refs, hyps, labels),

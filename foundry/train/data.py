@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pyarrow.parquet as pq
 
-from foundry import paths
+from foundry import engines, paths
 from foundry.audio import read_wav
 from foundry.engines import SAMPLE_RATE
 from foundry.train.common import TrainError
@@ -62,4 +62,4 @@ def inputs_of(engine: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def references(engine: str, rows: list[dict[str, Any]]) -> list[str]:
-    return [r["text"] if engine == "stt" else r["label"] for r in rows]
+    return engines.get(engine).references(rows)

@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from foundry import engines
 from foundry.text import malayalam_ratio, normalize
 
 GRAPHEME_SEGMENTER = "grapheme==0.6.0 (Unicode extended grapheme clusters, UAX #29)"
-CLASSIFIERS = ("dialect", "intent", "sentiment")
 
 
 def edit_distance(a: list[str] | str, b: list[str] | str) -> int:
@@ -129,13 +129,13 @@ def evaluate_predictions(
     """The metrics of metrics.json: cer/wer for stt, accuracy/macro_f1/... for classifiers."""
     if len(refs) != len(hyps):
         raise ValueError(f"engine '{engine}': {len(refs)} references but {len(hyps)} predictions")
-    if engine == "stt":
+    if engines.get(engine).transcribes:
         return stt_metrics(refs, hyps)
-    if engine in CLASSIFIERS:
+    if engines.get(engine).classifier:
         return classification_metrics(refs, hyps, labels)
     raise ValueError(
         f"engine '{engine}' has no prediction metrics (text is scored by held-out MLM loss); "
-        f"use one of stt, {', '.join(CLASSIFIERS)}"
+        f"use one of {engines.TRANSCRIBER}, {', '.join(engines.CLASSIFIERS)}"
     )
 
 

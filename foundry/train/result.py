@@ -9,6 +9,7 @@ from typing import Any
 
 import torch
 
+from foundry import engines
 from foundry.train import common
 from foundry.train.data import inputs_of, references
 from foundry.train.metrics import classification_metrics, majority_baseline
@@ -57,16 +58,17 @@ def classifier_result(
     loss_on: Callable[[list[dict[str, Any]]], torch.Tensor],
     predictor_cls: type,
 ) -> Result:
-    """Fit on train (best dev macro-F1), predict test, score against untrained and majority."""
+    """Fit on train (best dev primary metric), predict test, score against untrained, majority."""
     train, dev = ctx.rows["train"], ctx.rows["dev"]
     labels = meta["labels"]
     dev_inputs, dev_refs = inputs_of(ctx.engine, dev), references(ctx.engine, dev)
+    metric = engines.get(ctx.engine).metric
 
     def dev_fn() -> dict[str, float]:
         loss = common.mean_loss(loss_on, dev, ctx.settings.batch_size)
         preds = predictor_cls(ctx.engine, model, processor, meta).predict(dev_inputs)
-        f1 = classification_metrics(dev_refs, preds, labels)["macro_f1"]
-        return {"loss": loss, "macro_f1": f1}
+        scores = classification_metrics(dev_refs, preds, labels)
+        return {"loss": loss, metric: scores[metric]}
 
     training = common.fit(
         model,
@@ -75,7 +77,7 @@ def classifier_result(
         lambda idx: loss_on([train[i] for i in idx]),
         dev_fn if dev else None,
         ctx.board,
-        select=("macro_f1", True),
+        select=selection(ctx.engine),
     )
     preds = predictor_cls(ctx.engine, model, processor, meta).predict(ctx.test_inputs)
     refs = ctx.test_refs
@@ -89,3 +91,9 @@ def classifier_result(
     )
     procs = processor if isinstance(processor, list) else [processor]
     return Result(model, procs, meta, preds, metrics, training)
+
+
+def selection(engine: str) -> tuple[str, bool]:
+    """The dev metric that picks the best epoch, and whether higher is better (the registry's)."""
+    eng = engines.get(engine)
+    return eng.metric, eng.higher_is_better

@@ -26,13 +26,14 @@ from typing import Any
 
 import torch
 
+from foundry import engines
 from foundry.engines import SAMPLE_RATE
 from foundry.text import normalize
 from foundry.train import common
-from foundry.train.data import waveform, waveforms
+from foundry.train.data import references, waveform, waveforms
 from foundry.train.infer import CtcTranscriber, WhisperTranscriber, load_base, load_processor
 from foundry.train.metrics import stt_metrics
-from foundry.train.result import Context, Result
+from foundry.train.result import Context, Result, selection
 
 WHISPER_LORA = {"target_modules": ["q_proj", "v_proj"]}
 CTC_LORA = {"target_modules": ["q_proj", "v_proj"], "modules_to_save": ["lm_head"]}
@@ -98,13 +99,15 @@ def _fit_and_score(
     train, dev = rows["train"], rows["dev"]
     dev_cer = bool(ctx.settings.get("dev_cer", False))  # greedy decoding each epoch costs time
     dev_inputs = [{"audio": w} for w in waveforms(dev)] if dev_cer else []
-    dev_refs = [r["text"] for r in dev]
+    dev_refs = references(ctx.engine, dev)
+    metric = engines.get(ctx.engine).metric
 
     def dev_fn() -> dict[str, float]:
         loss = common.mean_loss(loss_on, dev, ctx.settings.batch_size)
         if not dev_cer:
             return {"loss": loss}
-        return {"loss": loss, "cer": stt_metrics(dev_refs, predictor.predict(dev_inputs))["cer"]}
+        scores = stt_metrics(dev_refs, predictor.predict(dev_inputs))
+        return {"loss": loss, metric: scores[metric]}
 
     training = common.fit(
         model,
@@ -113,7 +116,7 @@ def _fit_and_score(
         lambda idx: loss_on([train[i] for i in idx]),
         dev_fn if dev else None,
         ctx.board,
-        select=("cer", False) if dev_cer else ("loss", False),
+        select=selection(ctx.engine) if dev_cer else ("loss", False),
     )
     preds = predictor.predict(ctx.test_inputs)
     metrics = {
