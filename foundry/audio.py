@@ -19,6 +19,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
+from foundry import reasons
 from foundry.engines import SAMPLE_RATE
 from foundry.errors import Reject
 
@@ -28,17 +29,8 @@ RESAMPLE_QUALITY = "HQ"
 # |x| at or above this counts as a full-scale (clipped) sample of the *source*.
 FULL_SCALE = 0.999
 
-# Reject reasons this module can produce (a subset of DESIGN.md's fixed list).
-AUDIO_REJECT_REASONS = (
-    "undecodable",
-    "empty_audio",
-    "non_finite",
-    "too_short",
-    "too_long",
-    "silence",
-    "clipping",
-    "truncated",
-)
+# Reject reasons this module can produce (foundry/reasons.py says what each means).
+AUDIO_REJECT_REASONS = reasons.names("audio")
 
 # PCM16 <-> float uses 32768 so that a 16 kHz PCM16 source read by soundfile (which divides by
 # 32768) comes back bit-exact instead of being rescaled by 32767/32768.

@@ -24,6 +24,7 @@ import soundfile as sf
 import soxr
 from scipy import signal
 
+from foundry import reasons
 from foundry.errors import Reject
 
 MODEL_SR = 16000  # what the stt and dialect models take
@@ -143,15 +144,15 @@ def alaw_decode(codes: np.ndarray | bytes) -> np.ndarray:
 # Request audio
 # -------------------------------------------------------------------------------------------------
 
-# Why a request's audio could not be used; the service answers each with HTTP 400.
+# Why a request's audio could not be used (HTTP 400): its own reasons, and the audio reasons that
+# mean the same for headerless samples (no bytes, an unreadable container, NaN, too long).
 TELEPHONY_ERROR_REASONS = (
-    "unsupported_encoding",  # unknown encoding name, or a container sent as headerless samples
-    "bad_sample_rate",  # missing or out-of-range sample_rate, or one contradicting a header
-    "odd_length",  # a 16-bit headerless body with an odd number of bytes
-    "empty_audio",  # no bytes, or a container with 0 frames
-    "undecodable",  # a container (WAV, AU, FLAC, ...) that libsndfile cannot read
-    "non_finite",  # a float container holding NaN or Inf samples
-    "too_long",  # longer than the caller's max_duration
+    *reasons.names("telephony"),
+    *(
+        n
+        for n in reasons.names("audio")
+        if n in ("empty_audio", "undecodable", "non_finite", "too_long")
+    ),
 )
 
 # Accepted `encoding` names (case-insensitive) -> canonical name. None or "wav" means a container.

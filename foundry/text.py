@@ -17,6 +17,7 @@ import html.entities
 import re
 import unicodedata
 
+from foundry import reasons
 from foundry.errors import Reject
 
 VIRAMA = "\u0d4d"
@@ -131,11 +132,7 @@ def malayalam_ratio(text: str) -> float:
 
 
 # Every reason check_text() can give, with what it means; rejects reports can list these.
-TEXT_REJECT_REASONS: dict[str, str] = {
-    "empty_text": "nothing left after normalization, or only digits/punctuation",
-    "non_malayalam_text": "too few Malayalam letters: English or another language/script",
-    "romanised_malayalam": "too few Malayalam letters, but the Latin text reads as Manglish",
-}
+TEXT_REJECT_REASONS: dict[str, str] = reasons.meanings("text")
 
 # Romanised Malayalam ("Manglish") heuristic, used only for text already failing the Malayalam
 # ratio. Small on purpose and deterministic: a word counts as Manglish if it is a common

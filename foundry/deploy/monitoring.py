@@ -22,47 +22,15 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.metrics_core import GaugeMetricFamily, InfoMetricFamily, Metric
 
-from foundry import audio, engines, telephony
-from foundry import text as text_mod
+from foundry import engines, reasons
 from foundry.text import normalize
 from foundry.train.metrics import edit_distance
 
 NONE = "none"  # no engine named / no model reached
 OTHER = "other"  # a reason or event outside the known set (a bug, never user input)
 
-# Every reason name an answer can carry: ``limits`` (request checks), the pipeline's audio
-# reject reasons, and ``serve`` (routing, models). tests/test_monitoring.py keeps it complete.
-REASONS: frozenset[str] = frozenset(
-    {
-        # foundry.deploy.limits
-        "bad_request",
-        "bad_json",
-        "bad_field",
-        "bad_base64",
-        "body_too_large",
-        "body_timeout",
-        "text_too_long",
-        "unsupported_media_type",
-        "unsupported_sample_rate",
-        "too_many_samples",
-        # foundry.deploy.serve
-        "client_disconnected",
-        "unknown_engine",
-        "not_found",
-        "method_not_allowed",
-        "invalid_request",
-        "error",
-        "no_model",
-        "model_error",
-        "internal",
-        # foundry.audio (the pipeline's reject reasons, served under the same names)
-        *audio.AUDIO_REJECT_REASONS,
-        # foundry.text (the pipeline's text reject reasons, for intent and sentiment requests)
-        *text_mod.TEXT_REJECT_REASONS,
-        # foundry.telephony (telephone request audio)
-        *telephony.TELEPHONY_ERROR_REASONS,
-    }
-)
+# Every reason name an answer can carry (foundry/reasons.py): a closed label set.
+REASONS: frozenset[str] = reasons.SERVED
 SWAP_EVENTS = frozenset({"promote", "rollback"})
 ROLES = ("production", "shadow")
 

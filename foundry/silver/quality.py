@@ -21,15 +21,11 @@ from typing import Any, NamedTuple
 import numpy as np
 import soxr
 
+from foundry import reasons
 from foundry.errors import Reject
 
 # Every reason this module can give, with what it means; rejects reports can list these.
-QUALITY_REJECT_REASONS: dict[str, str] = {
-    "no_speech": "the voice activity detector found too little speech (noise, music, silence)",
-    "speaking_rate": "transcript length does not fit the speech duration (wrong or cut transcript)",
-    "bad_segment": "a timestamped segment of a long recording is outside it, empty or overlapping",
-    "wrong_language": "Whisper's language identification is confident the clip is another language",
-}
+QUALITY_REJECT_REASONS: dict[str, str] = reasons.meanings("quality")
 
 
 class QualityReject(Reject):

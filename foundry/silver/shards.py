@@ -29,7 +29,7 @@ from typing import IO, Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from foundry import audio, paths, text
+from foundry import audio, paths, reasons, text
 from foundry.atomic import atomic_write, write_parquet
 from foundry.config import needed_columns
 from foundry.errors import UserError
@@ -284,6 +284,8 @@ def safe_member(name: str) -> str:
 def _reject(
     settings: Settings, it: Any, reason: str, detail: str, seg: str | None = None
 ) -> dict[str, Any]:
+    if reasons.REGISTRY[reason].step is None:
+        raise ValueError(f"reason {reason!r} is not one a silver step records")
     return {
         "id": segment_id(it.id, seg) if seg is not None else it.id,
         "dataset": settings.dataset,
@@ -318,7 +320,7 @@ NO_AUDIO_QUALITY = {
 # Manifest columns the merge fills in, so the shard's JSON member still holds the defaults.
 UNCHECKED_LANGUAGE = {"language": "", "language_probability": 0.0}
 # Reject reasons decided at merge: their item stays in its shard tar, unlisted.
-MERGE_REJECT_REASONS = ("duplicate_audio", "wrong_language")
+MERGE_REJECT_REASONS = reasons.recorded_by("merge")
 
 
 class Gates:
