@@ -164,9 +164,6 @@ class View:
     def engine_datasets(self, engine: str) -> list[str]:
         return [d for d in self.datasets if engine in self.cfg["datasets"][d]["engines"]]
 
-    def engine_settings(self, engine: str) -> dict[str, Any]:
-        return dict(self.cfg.get("engines", {}).get(engine, {}))
-
     def language_checked(self, name: str) -> bool:
         """quality.language applies: it is on and one of the dataset's engines needs it."""
         on = (self.cfg.get("quality") or {}).get("language", {}).get("enabled", False)

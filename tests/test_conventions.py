@@ -137,3 +137,39 @@ def test_engine_names_are_compared_only_in_the_registry():
             if hits:
                 found[str(path.relative_to(ROOT))] = hits
     assert found == {}
+
+
+def test_every_third_party_import_is_declared():
+    """A fresh machine installs only pyproject.toml: an import that arrives as someone else's
+    dependency breaks when that dependency drops it."""
+    import ast
+    import importlib.metadata as md
+    import re
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    specs = project["dependencies"] + [
+        d for ds in project["optional-dependencies"].values() for d in ds
+    ]
+    declared = {re.split(r"[\[=<>~ ]", s, maxsplit=1)[0].lower().replace("_", "-") for s in specs}
+    local = {p.stem for p in (ROOT / "tests").glob("*.py")} | {"foundry", "bench"}
+    dists = md.packages_distributions()
+    missing = set()
+    for folder in ("foundry", "tests", "bench", "scripts", "demo"):
+        for path in (ROOT / folder).rglob("*.py"):
+            if "data" in path.relative_to(ROOT).parts[1:2]:
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Import):
+                    tops = [a.name.split(".")[0] for a in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                    tops = [node.module.split(".")[0]]
+                else:
+                    continue
+                for top in tops:
+                    if top in sys.stdlib_module_names or top in local:
+                        continue
+                    names = {d.lower().replace("_", "-") for d in dists.get(top, [top])}
+                    if not names & declared:
+                        missing.add(f"{top} ({path.relative_to(ROOT)})")
+    assert sorted(missing) == []

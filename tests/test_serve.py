@@ -17,7 +17,8 @@ import soundfile as sf
 from foundry import atomic, paths
 from foundry.deploy import models, registry
 from foundry.deploy import shadow as shadow_mod
-from foundry.deploy.serve import Running, Service, mirrored, to_standard_wav
+from foundry.deploy.limits import standard_wav
+from foundry.deploy.serve import Running, Service, mirrored
 
 
 @pytest.fixture(autouse=True)
@@ -203,7 +204,7 @@ def test_request_errors_are_readable(tmp_path):
             r = c.post("/v1/dialect", json={"audio": base64.b64encode(flac.getvalue()).decode()})
             assert r.status_code == 200, r.text
             # what the pipeline rejects, the service rejects, by the same reason name
-            empty = base64.b64encode(to_standard_wav("dialect", stereo_wav())[:44]).decode()
+            empty = base64.b64encode(standard_wav(stereo_wav())[:44]).decode()
             r = c.post("/v1/dialect", json={"audio": empty})
             assert r.status_code == 400 and r.json()["reason"] == "empty_audio"
 
@@ -217,10 +218,10 @@ def stereo_wav() -> bytes:
 
 
 def test_audio_is_standardized_and_16k_mono_passes_through_untouched():
-    out = to_standard_wav("stt", stereo_wav())
+    out = standard_wav(stereo_wav())
     info = sf.info(io.BytesIO(out))
     assert (info.samplerate, info.channels, info.subtype) == (16000, 1, "PCM_16")
-    assert to_standard_wav("stt", out) == out
+    assert standard_wav(out) == out
 
 
 def test_mirrored_is_deterministic_and_close_to_the_percentage():

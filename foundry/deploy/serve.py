@@ -104,9 +104,6 @@ def _file_sig(path: Path) -> bytes | None:
         return None
 
 
-BadRequest = ClientError  # the old name: a refused request (status, reason, one sentence)
-
-
 def parse_input(
     engine: str, body: dict[str, Any], limits: Limits = DEFAULT_LIMITS
 ) -> dict[str, Any]:
@@ -122,11 +119,6 @@ def parse_input(
         return {"audio": request_limits.telephone_wav(data, enc, rate, limits)}
     request_limits.check_fields(engine, body, "text")
     return {"text": request_limits.text_input(engine, body, limits)}
-
-
-def to_standard_wav(engine: str, data: bytes, limits: Limits = DEFAULT_LIMITS) -> bytes:
-    """16 kHz mono PCM16 WAV keeps its samples; anything else is standardized like the pipeline."""
-    return request_limits.standard_wav(data, limits)
 
 
 class NoModel(LookupError):

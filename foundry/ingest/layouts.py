@@ -35,7 +35,6 @@ from foundry.atomic import write_text
 from foundry.errors import UserError
 
 PARQUET_BRANCH = "refs/convert/parquet"
-AUDIO_EXTENSIONS = (".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".aiff", ".aif")
 METADATA_NAMES = ("metadata.csv", "metadata.jsonl", "metadata.json", "metadata.parquet")
 READABLE = ("parquet", "csv", "json", "audiofolder", "webdataset")
 _COMPRESSED = (".gz", ".bz2", ".xz")
