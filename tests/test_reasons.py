@@ -47,7 +47,7 @@ def reason_literals(source: str) -> list[tuple[int, str, int | None]]:
             elif name == "_reject" and isinstance(args[0] if args else None, str):
                 status = args[2] if len(args) > 2 else 400
                 found.append((node.lineno, args[0], status))
-            elif name == "_reject" and len(args) > 2 and isinstance(args[2], str):  # silver rows
+            elif name == "reject_row" and len(args) > 2 and isinstance(args[2], str):  # silver
                 found.append((node.lineno, args[2], None))
             for kw in node.keywords:
                 if kw.arg == "reason" and _name(_literal(kw.value)):
@@ -64,7 +64,7 @@ def test_reason_literals_are_found():
         'raise ClientError(413, "body_too_large", "x")\n'
         'g._refuse(429, "Too Many Requests", "too_many_connections", d)\n'
         '_reject("too_many_samples", "d", 413)\n'
-        '_reject(settings, it, "filtered", why)\n'
+        'stages.reject_row(settings, it, "filtered", why)\n'
         'row = {"reason": "speaking_rate"}\n'
         'm.request(e, 500, reason="internal")\n'
     )

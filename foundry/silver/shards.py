@@ -14,11 +14,9 @@ in its tar, unlisted: the tar is that job's output and is not rewritten).
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import logging
-import re
 import tarfile
 import tempfile
 from collections.abc import Iterable
@@ -34,7 +32,8 @@ from foundry.atomic import atomic_write, write_parquet
 from foundry.config import needed_columns
 from foundry.errors import UserError
 from foundry.ingest.sources import DatasetError, iter_items, read_manifest, verify_raw
-from foundry.silver import language, quality
+from foundry.silver import language, quality, stages
+from foundry.silver.stages import segment_id
 
 log = logging.getLogger("foundry.silver.shards")
 PROGRESS_EVERY = 200  # items between progress lines in a shard's log
@@ -281,27 +280,6 @@ def safe_member(name: str) -> str:
     return name
 
 
-def _reject(
-    settings: Settings, it: Any, reason: str, detail: str, seg: str | None = None
-) -> dict[str, Any]:
-    if reasons.REGISTRY[reason].step is None:
-        raise ValueError(f"reason {reason!r} is not one a silver step records")
-    return {
-        "id": segment_id(it.id, seg) if seg is not None else it.id,
-        "dataset": settings.dataset,
-        "reason": reason,
-        "detail": detail,
-        "source_file": it.source_file,
-        "source_row": it.source_row,
-        "parent_id": it.id if seg is not None else "",
-    }
-
-
-def segment_id(parent: str, seg: str) -> str:
-    """A segment's own stable id: the recording's id + the segment's (safe as a tar member)."""
-    return f"{parent}-seg{re.sub(r'[^A-Za-z0-9._-]+', '_', seg)}"
-
-
 def accounted(ids: list[str], parents: list[str]) -> set[str]:
     """Planned items a set of kept/rejected rows accounts for (a segment counts for its parent)."""
     return {p or i for i, p in zip(ids, parents, strict=True)}
@@ -530,141 +508,152 @@ def plan_rows(path: Path, shard: int) -> list[dict[str, Any]]:
 def standardize_shard(settings: Settings, shard: int, root: str | Path = ".") -> dict[str, int]:
     """Write shard tar + kept/rejected parts for one shard; returns counts for the log."""
     root = Path(root)
-    ds = settings.dataset
-    manifest = read_manifest(ds, root)
-    revision = manifest["resolved_revision"]
-    # Only this shard's plan rows: a job's memory must not grow with the dataset.
-    mine = plan_rows(root / paths.plan(ds), shard)
-    rows: dict[str, set[int]] = {}
-    for p in mine:
-        rows.setdefault(p["source_file"], set()).add(p["source_row"])
-    kept: list[dict[str, Any]] = []
-    rejected: list[dict[str, Any]] = []
-    hashes: list[dict[str, Any]] = []  # raw-audio hashes: duplicates are resolved at merge
-    members: list[tuple[str, bytes | _Spooled, bytes]] = []
-    # WAVs wait in a temp file (not in memory) until the tar is written in id order.
-    spool = tempfile.TemporaryFile(prefix="foundry-shard-")
-    gates = Gates(settings.quality)
-    has_audio = settings.needs("audio")
-    for n, it in enumerate(
-        iter_items(
-            ds,
-            settings.columns,
-            manifest,
-            root,
+    job = _ShardJob(settings, shard, root)
+    for n, it in enumerate(job.items(), 1):
+        job.progress(n)
+        c = stages.Candidate.of(it)
+        row = stages.first_reject(settings, c, job.record)
+        if row is not None:
+            job.record.rejected.append(row)
+        elif settings.needs("audio"):
+            job.keep_audio(c)
+        else:
+            job.keep(c, None, None, dict(NO_AUDIO_QUALITY))
+    job.drop_rate_outliers()
+    job.write()
+    return job.accounted()
+
+
+class _ShardJob:
+    """One shard's items on their way through the stages, and what the job writes."""
+
+    def __init__(self, settings: Settings, shard: int, root: Path) -> None:
+        self.settings, self.shard, self.root = settings, shard, root
+        self.manifest = read_manifest(settings.dataset, root)
+        self.revision = self.manifest["resolved_revision"]
+        # Only this shard's plan rows: a job's memory must not grow with the dataset.
+        self.planned = plan_rows(root / paths.plan(settings.dataset), shard)
+        self.record = stages.Record()
+        self.kept: list[dict[str, Any]] = []
+        self.members: list[tuple[str, bytes | _Spooled, bytes]] = []
+        # WAVs wait in a temp file (not in memory) until the tar is written in id order.
+        self.spool = tempfile.TemporaryFile(prefix="foundry-shard-")
+        self.gates = Gates(settings.quality)
+
+    def items(self) -> Iterable[Any]:
+        rows: dict[str, set[int]] = {}
+        for p in self.planned:
+            rows.setdefault(p["source_file"], set()).add(p["source_row"])
+        s = self.settings
+        return iter_items(
+            s.dataset,
+            s.columns,
+            self.manifest,
+            self.root,
             rows=rows,
-            with_audio=has_audio,
-            fields=settings.fields,
-        ),
-        1,
-    ):
+            with_audio=s.needs("audio"),
+            fields=s.fields,
+        )
+
+    def progress(self, n: int) -> None:
         if n % PROGRESS_EVERY == 0:
             log.info(
                 "%s shard %d: %d/%d items (%d kept, %d rejected so far)",
-                ds,
-                shard,
+                self.settings.dataset,
+                self.shard,
                 n,
-                len(mine),
-                len(kept),
-                len(rejected),
+                len(self.planned),
+                len(self.kept),
+                len(self.record.rejected),
             )
-        if it.malformed:
-            rejected.append(_reject(settings, it, "malformed_row", it.malformed))
-            continue
-        raw_text = it.text or ""
-        norm = text.normalize(raw_text)
-        why = settings.filtered_out(it)
-        if why:
-            rejected.append(_reject(settings, it, "filtered", why))
-            continue
-        if it.audio:
-            hashes.append(
-                {
-                    "id": it.id,
-                    "raw_sha256": hashlib.sha256(it.audio).hexdigest(),
-                    "source_file": it.source_file,
-                    "source_row": it.source_row,
-                }
-            )
-        label, dropped = settings.map_label(it.label)
-        if dropped:
-            rejected.append(
-                _reject(settings, it, "label_dropped", f"label {it.label!r} dropped by label_map")
-            )
-            continue
-        if settings.needs("text") and not it.segments:  # a segmented recording: per segment
-            try:
-                text.check_text(norm, settings.min_malayalam_ratio)
-            except text.TextReject as exc:
-                rejected.append(_reject(settings, it, exc.reason, exc.detail))
-                continue
-        if settings.needs("label") and not (label or "").strip():
-            col = settings.columns.get("label")
-            rejected.append(_reject(settings, it, "missing_label", f"column '{col}' is empty"))
-            continue
-        std = None
-        pcm = None
-        measured = dict(NO_AUDIO_QUALITY)
-        if has_audio:
-            if it.audio is None:
-                col = settings.columns["audio"]
-                rejected.append(_reject(settings, it, "missing_audio", f"column '{col}' is empty"))
-                continue
-            try:
-                std = audio.standardize(it.audio, settings.checks)
-                pcm, measured = gates.measure(std, norm if settings.needs("text") else "")
-            except (audio.AudioReject, quality.QualityReject) as exc:
-                pieces, bad = None, []
-                if exc.reason == "too_long":
-                    pieces, bad = long_recording(settings, gates, it)
-                if pieces is None:
-                    rejected.append(_reject(settings, it, exc.reason, exc.detail))
-                    continue
-                for sid, seg_text, std, pcm, measured in pieces:
-                    seg_norm = text.normalize(seg_text) if seg_text else norm
-                    row = _row(
-                        settings,
-                        it,
-                        shard,
-                        revision,
-                        seg_norm,
-                        seg_text or raw_text,
-                        label,
-                        std,
-                        pcm,
-                        measured,
-                        sid,
-                    )
-                    kept.append(row)
-                    _spool_member(spool, members, row, audio.encode_wav(pcm))
-                rejected += [_reject(settings, it, r.reason, r.detail, sid) for sid, r in bad]
-                continue
-        row = _row(settings, it, shard, revision, norm, raw_text, label, std, pcm, measured)
-        kept.append(row)
-        _spool_member(spool, members, row, audio.encode_wav(pcm) if std else b"")
-    outliers = gates.rate_outliers(kept)
-    if outliers:  # transcripts that cannot match their speech: another clip's, or truncated
-        rejected += [outliers[r["id"]] for r in kept if r["id"] in outliers]
-        kept = [r for r in kept if r["id"] not in outliers]
-        members = [m for m in members if m[0] not in outliers]
-    with spool:
-        _write_tar(root / paths.shard_tar(ds, shard), members)
-    kept.sort(key=lambda r: r["id"])
-    rejected.sort(key=lambda r: r["id"])
-    write_parquet(root / paths.shard_part(ds, shard), pa.Table.from_pylist(kept, MANIFEST_SCHEMA))
-    write_parquet(
-        root / paths.shard_rejects(ds, shard), pa.Table.from_pylist(rejected, REJECT_SCHEMA)
-    )
-    hashes.sort(key=lambda r: r["id"])
-    write_parquet(root / paths.shard_hashes(ds, shard), pa.Table.from_pylist(hashes, HASH_SCHEMA))
-    rows_ = kept + rejected
-    covered = accounted([r["id"] for r in rows_], [r["parent_id"] for r in rows_])
-    if covered != {p["id"] for p in mine}:
-        raise AccountingError(
-            f"dataset '{ds}' shard {shard}: planned {len(mine)} items, kept {len(kept)}, "
-            f"rejected {len(rejected)}; the raw files changed since the plan? rerun the workflow"
+
+    def keep(self, c: stages.Candidate, std: Any, pcm: Any, measured: dict[str, Any]) -> None:
+        row = _row(
+            self.settings,
+            c.it,
+            self.shard,
+            self.revision,
+            c.norm,
+            c.raw_text,
+            c.label,
+            std,
+            pcm,
+            measured,
         )
-    return {"planned": len(mine), "kept": len(kept), "rejected": len(rejected)}
+        self.kept.append(row)
+        _spool_member(self.spool, self.members, row, audio.encode_wav(pcm) if std else b"")
+
+    def keep_audio(self, c: stages.Candidate) -> None:
+        """Decode, standardize and measure; a recording over max_duration is cut at its
+        timestamps into utterances, each kept (or rejected) on its own."""
+        s = self.settings
+        try:
+            std = audio.standardize(c.it.audio, s.checks)
+            pcm, measured = self.gates.measure(std, c.norm if s.needs("text") else "")
+        except (audio.AudioReject, quality.QualityReject) as exc:
+            pieces, bad = None, []
+            if exc.reason == "too_long":
+                pieces, bad = long_recording(s, self.gates, c.it)
+            if pieces is None:
+                self.record.rejected.append(stages.reject_row(s, c.it, exc.reason, exc.detail))
+                return
+            for sid, seg_text, std, pcm, measured in pieces:
+                seg_norm = text.normalize(seg_text) if seg_text else c.norm
+                row = _row(
+                    s,
+                    c.it,
+                    self.shard,
+                    self.revision,
+                    seg_norm,
+                    seg_text or c.raw_text,
+                    c.label,
+                    std,
+                    pcm,
+                    measured,
+                    sid,
+                )
+                self.kept.append(row)
+                _spool_member(self.spool, self.members, row, audio.encode_wav(pcm))
+            self.record.rejected += [
+                stages.reject_row(s, c.it, r.reason, r.detail, sid) for sid, r in bad
+            ]
+            return
+        self.keep(c, std, pcm, measured)
+
+    def drop_rate_outliers(self) -> None:
+        """Transcripts that cannot match their speech: another clip's, or truncated."""
+        outliers = self.gates.rate_outliers(self.kept)
+        if outliers:
+            self.record.rejected += [outliers[r["id"]] for r in self.kept if r["id"] in outliers]
+            self.kept = [r for r in self.kept if r["id"] not in outliers]
+            self.members = [m for m in self.members if m[0] not in outliers]
+
+    def write(self) -> None:
+        ds, shard, root = self.settings.dataset, self.shard, self.root
+        with self.spool:
+            _write_tar(root / paths.shard_tar(ds, shard), self.members)
+        self.kept.sort(key=lambda r: r["id"])
+        self.record.rejected.sort(key=lambda r: r["id"])
+        self.record.hashes.sort(key=lambda r: r["id"])
+        for path, rows, schema in (
+            (paths.shard_part(ds, shard), self.kept, MANIFEST_SCHEMA),
+            (paths.shard_rejects(ds, shard), self.record.rejected, REJECT_SCHEMA),
+            (paths.shard_hashes(ds, shard), self.record.hashes, HASH_SCHEMA),
+        ):
+            write_parquet(root / path, pa.Table.from_pylist(rows, schema))
+
+    def accounted(self) -> dict[str, int]:
+        """Every planned item is kept or rejected (a cut recording through its segments)."""
+        kept, rejected = self.kept, self.record.rejected
+        rows = kept + rejected
+        covered = accounted([r["id"] for r in rows], [r["parent_id"] for r in rows])
+        if covered != {p["id"] for p in self.planned}:
+            raise AccountingError(
+                f"dataset '{self.settings.dataset}' shard {self.shard}: planned "
+                f"{len(self.planned)} items, kept {len(kept)}, rejected {len(rejected)}; the raw "
+                "files changed since the plan? rerun the workflow"
+            )
+        return {"planned": len(self.planned), "kept": len(kept), "rejected": len(rejected)}
 
 
 @dataclass(frozen=True)
