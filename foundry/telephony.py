@@ -566,43 +566,6 @@ class ChannelSettings:
         return channel_plan(item_id, self.seed, probability=self.probability, codec=self.codec)
 
 
-# -------------------------------------------------------------------------------------------------
-# Bandwidth estimate
-# -------------------------------------------------------------------------------------------------
-
-# Wideband speech puts ~1 % (-20 dB) of its energy above 4 kHz (fricatives, breath); audio that went
-# through an 8 kHz channel and was upsampled with a proper resampler has < 0.001 % there. 0.1 %
-# (-30 dB) sits between the two with 10 dB of margin each way.
-NARROWBAND_THRESHOLD = 1e-3
-NARROWBAND_SPLIT_HZ = 4000.0
-
-
-def highband_ratio(x: np.ndarray, sr: int, split_hz: float = NARROWBAND_SPLIT_HZ) -> float:
-    """Share of the signal's energy above split_hz (DC excluded), in [0, 1].
-
-    0.0 when sr cannot represent split_hz (8 kHz audio is narrowband by definition) and for
-    silent or empty input.
-    """
-    if sr <= 0 or split_hz <= 0:
-        raise ValueError(f"sr and split_hz must be positive, got {sr} and {split_hz}")
-    x = np.asarray(x, dtype=np.float64)
-    if x.ndim != 1:
-        raise ValueError(f"expected mono (frames,) samples, got shape {x.shape}")
-    if x.size < 2 or sr <= 2 * split_hz:
-        return 0.0
-    power = np.square(np.abs(np.fft.rfft(x - x.mean())))
-    freqs = np.fft.rfftfreq(x.size, 1.0 / sr)
-    total = float(np.sum(power[1:]))
-    if not total > 0.0:
-        return 0.0
-    return float(np.sum(power[freqs > split_hz])) / total
-
-
-def is_narrowband(x: np.ndarray, sr: int, threshold: float = NARROWBAND_THRESHOLD) -> bool:
-    """True for audio that looks like it came through a telephone (little or no energy > 4 kHz)."""
-    return highband_ratio(x, sr) < threshold
-
-
 def channel_wav(wav: bytes, item_id: str, settings: ChannelSettings) -> bytes:
     """One stored 16 kHz mono PCM16 WAV through the telephone channel, as the same kind of WAV.
 

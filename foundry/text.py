@@ -228,3 +228,60 @@ def check_text(normalized: str, min_malayalam_ratio: float) -> None:
         if looks_romanised_malayalam(normalized):
             raise TextReject("romanised_malayalam", f"Latin text reads as Manglish; {why}")
         raise TextReject("non_malayalam_text", why)
+
+
+# Malayalam aksharas: one grapheme counter for the speaking-rate gate and the grapheme CER.
+VIRAMA = "\u0d4d"
+ZWJ = "\u200d"
+DOT_REPH = "\u0d4e"  # Grapheme_Cluster_Break=Prepend
+
+
+def _ml_consonant(ch: str) -> bool:
+    """InCB=Consonant in Malayalam (Unicode 15.1): the consonant letters KA..TTTA."""
+    return "\u0d15" <= ch <= "\u0d3a"
+
+
+def grapheme_clusters(text: str) -> list[str]:
+    """Extended grapheme clusters with Unicode 15.1's conjunct rule (GB9c) for Malayalam.
+
+    A consonant, virama, consonant run is one cluster (ക്ഷ, സ്ക), as readers and Unicode 15.1+
+    count aksharas; marks (M*), ZWJ and ZWNJ extend the previous cluster (GB9), the dot reph
+    prepends (GB9b), and ZWNJ or a vowel sign ends a conjunct. The pinned ``grapheme`` package
+    implements Unicode 13 and splits every conjunct (സ്കൂൾ: 3 clusters there, 2 here).
+    """
+    clusters: list[str] = []
+    cur = ""
+    chain = False  # cur is a consonant cluster a following consonant may still join
+    linked = False  # ... and a virama has come since its last consonant
+    for ch in text:
+        if cur == DOT_REPH:  # GB9b: a prepended mark takes whatever follows
+            cur += ch
+            chain, linked = _ml_consonant(ch), False
+            continue
+        if _ml_consonant(ch):
+            if cur and chain and linked:
+                cur += ch
+                linked = False
+                continue
+            if cur:
+                clusters.append(cur)
+            cur, chain, linked = ch, True, False
+            continue
+        if ch == VIRAMA:
+            cur += ch
+            linked = linked or chain
+            continue
+        if ch == ZWJ:
+            cur += ch  # InCB=Extend: keeps a conjunct chain going
+            continue
+        if cur and (unicodedata.category(ch)[0] == "M" or ch == "\u200c"):
+            cur += ch
+            if unicodedata.combining(ch) == 0:
+                chain = linked = False  # vowel signs, anusvara, ZWNJ: not InCB=Extend
+            continue
+        if cur:
+            clusters.append(cur)
+        cur, chain, linked = ch, False, False
+    if cur:
+        clusters.append(cur)
+    return clusters

@@ -19,6 +19,7 @@ import pytest
 import soundfile as sf
 import soxr
 
+from foundry import text as text_mod
 from foundry.silver import quality as q
 
 SR = 16000
@@ -267,11 +268,11 @@ def test_8k_and_16k_agree_on_test_clips(det16, det8):
 
 
 def test_grapheme_clusters_join_malayalam_conjuncts():
-    assert q.grapheme_clusters("സ്കൂൾ") == ["സ്കൂ", "ൾ"]
-    assert q.grapheme_clusters("ക്ഷേത്രം") == ["ക്ഷേ", "ത്രം"]
-    assert q.grapheme_clusters("സ്ത്രീ") == ["സ്ത്രീ"]  # three consonants, one akshara
-    assert q.grapheme_clusters("ക്\u200cക") == ["ക്\u200c", "ക"]  # ZWNJ: explicit virama
-    assert q.grapheme_clusters("കാർ") == ["കാ", "ർ"]  # chillu stands alone
+    assert text_mod.grapheme_clusters("സ്കൂൾ") == ["സ്കൂ", "ൾ"]
+    assert text_mod.grapheme_clusters("ക്ഷേത്രം") == ["ക്ഷേ", "ത്രം"]
+    assert text_mod.grapheme_clusters("സ്ത്രീ") == ["സ്ത്രീ"]  # three consonants, one akshara
+    assert text_mod.grapheme_clusters("ക്\u200cക") == ["ക്\u200c", "ക"]  # ZWNJ: explicit virama
+    assert text_mod.grapheme_clusters("കാർ") == ["കാ", "ർ"]  # chillu stands alone
     assert q.count_graphemes("ഞാൻ, 2 പേർ!") == 5  # ഞാ ൻ 2 പേ ർ: letters and digits only
     assert q.count_graphemes("  ...") == 0
 
@@ -279,7 +280,7 @@ def test_grapheme_clusters_join_malayalam_conjuncts():
 def test_grapheme_clusters_agree_with_unicode13_where_no_conjunct():
     grapheme = pytest.importorskip("grapheme")
     for word in ("മലയാളം", "കേരളം", "പേർ", "ഞാൻ വരാം", "abc, def"):
-        assert q.grapheme_clusters(word) == list(grapheme.graphemes(word))
+        assert text_mod.grapheme_clusters(word) == list(grapheme.graphemes(word))
     # Unicode 13 splits the conjunct; Unicode 15.1 (and this module) does not.
     assert len(list(grapheme.graphemes("സ്കൂൾ"))) == 3 and q.count_graphemes("സ്കൂൾ") == 2
 

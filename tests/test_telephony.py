@@ -15,10 +15,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from foundry import telephony
 from foundry.telephony import (
     ENCODINGS,
-    NARROWBAND_THRESHOLD,
     TELEPHONY_ERROR_REASONS,
     ChannelSettings,
     TelephonyError,
@@ -27,8 +25,6 @@ from foundry.telephony import (
     channel_plan,
     decode_telephony,
     encode_telephony,
-    highband_ratio,
-    is_narrowband,
     mulaw_decode,
     mulaw_encode,
     telephone_channel,
@@ -524,27 +520,13 @@ def test_settings_reject_unknown_keys_and_non_mappings():
         ChannelSettings(codec="opus")
 
 
-# --- bandwidth estimate --------------------------------------------------------------------------
+# --- bandwidth: the pipeline's one definition (silver.quality) --------------------------------
 
 
-def test_highband_ratio_tells_telephone_from_wideband():
+def test_the_channel_makes_wideband_audio_narrowband_by_the_pipelines_definition():
+    from foundry.silver import quality
+
     wide = speechlike()
-    assert 0.4 < highband_ratio(wide, SR) < 0.6  # white-ish noise: half its energy above 4 kHz
-    assert not is_narrowband(wide, SR)
-    phone = telephone_channel(wide, "nb", 0, snr_db=20.0)
-    assert highband_ratio(phone, SR) < NARROWBAND_THRESHOLD / 100
-    assert is_narrowband(phone, SR)
-    # a wideband voice with only 1 % of its energy above 4 kHz is still wideband
-    mix = tone(500.0, amp=0.5) + tone(6000.0, amp=0.05)
-    assert highband_ratio(mix, SR) == pytest.approx(0.0099, abs=5e-4)
-    assert not is_narrowband(mix, SR)
-
-
-def test_highband_ratio_edge_cases():
-    assert highband_ratio(tone(1000.0, sr=8000), 8000) == 0.0  # nothing above 4 kHz exists
-    assert highband_ratio(np.zeros(SR, np.float32), SR) == 0.0
-    assert highband_ratio(np.zeros(0, np.float32), SR) == 0.0
-    assert highband_ratio(np.full(SR, 0.5, np.float32), SR) == 0.0  # DC is not bandwidth
-    with pytest.raises(ValueError, match="positive"):
-        highband_ratio(tone(1000.0), 0)
-    assert telephony.NARROWBAND_SPLIT_HZ == 4000.0
+    assert not quality.is_narrowband(wide, SR)
+    assert quality.is_narrowband(telephone_channel(wide, "nb", 0, snr_db=20.0), SR)
+    assert quality.is_narrowband(telephone_channel(wide, "nb", 0), SR)

@@ -3,7 +3,8 @@
 The one metrics module: training (metrics.json), the offline gate (point metrics and its paired
 bootstrap), the shadow report and the HTML report all read these definitions.
 STT: WER and CER after ``foundry.text.normalize``; code-point CER is primary, CER over extended
-grapheme clusters (``grapheme`` package, Unicode UAX #29) secondary, since a Malayalam conjunct
+grapheme clusters (``foundry.text.grapheme_clusters``: UAX #29 with the Unicode 15.1 conjunct rule,
+the one counter the speaking-rate gate uses too) secondary, since a Malayalam conjunct
 is several code points. Classifiers: accuracy, macro-F1 over the classes present in the
 references, per-class recall, confusion matrix (``evaluate.load`` needs the network).
 """
@@ -16,9 +17,9 @@ from typing import Any
 import numpy as np
 
 from foundry import engines
-from foundry.text import malayalam_ratio, normalize
+from foundry.text import grapheme_clusters, malayalam_ratio, normalize
 
-GRAPHEME_SEGMENTER = "grapheme==0.6.0 (Unicode extended grapheme clusters, UAX #29)"
+GRAPHEME_SEGMENTER = "foundry.text.grapheme_clusters (UAX #29 with Unicode 15.1 conjuncts)"
 
 
 def edit_distance(a: list[str] | str, b: list[str] | str) -> int:
@@ -29,9 +30,7 @@ def edit_distance(a: list[str] | str, b: list[str] | str) -> int:
 
 
 def _graphemes(s: str) -> list[str]:
-    import grapheme
-
-    return list(grapheme.graphemes(s))
+    return grapheme_clusters(s)
 
 
 def stt_counts(refs: list[str], hyps: list[str]) -> dict[str, np.ndarray]:
