@@ -100,22 +100,23 @@ REGISTRY: dict[str, Reason] = {
             400,
         ),
         Reason("odd_length", "telephony", "16-bit headerless samples in an odd byte count", 400),
-        # foundry.deploy.limits: the request before any model sees it
-        Reason("bad_request", "limits", "a malformed request (e.g. Content-Length)", 400),
-        Reason("bad_json", "limits", "the body is not one JSON object within the limits", 400),
-        Reason("bad_field", "limits", "a missing, mistyped, empty or unexpected field", 400),
-        Reason("bad_base64", "limits", "the audio field is not base64", 400),
-        Reason("body_too_large", "limits", "the body is over the engine's byte cap", 413),
-        Reason("body_timeout", "limits", "the body stalled for body_timeout_s", 408),
-        Reason("text_too_long", "limits", "text longer than max_text_chars", 413),
+        # foundry.deploy.body: the request before any model sees it
+        Reason("bad_request", "body", "a malformed request (e.g. Content-Length)", 400),
+        Reason("bad_json", "body", "the body is not one JSON object within the limits", 400),
+        Reason("bad_field", "body", "a missing, mistyped, empty or unexpected field", 400),
+        Reason("bad_base64", "body", "the audio field is not base64", 400),
+        Reason("body_too_large", "body", "the body is over the engine's byte cap", 413),
+        Reason("body_timeout", "body", "the body stalled for body_timeout_s", 408),
+        Reason("text_too_long", "body", "text longer than max_text_chars", 413),
         Reason(
             "unsupported_media_type",
-            "limits",
+            "body",
             "a Content-Type the engine does not take, or any Content-Encoding",
             415,
         ),
-        Reason("unsupported_sample_rate", "limits", "a header rate above max_sample_rate", 400),
-        Reason("too_many_samples", "limits", "more frames x channels than max_audio_samples", 413),
+        # foundry.deploy.request_audio: the audio before it is decoded
+        Reason("unsupported_sample_rate", "request_audio", "a rate over max_sample_rate", 400),
+        Reason("too_many_samples", "request_audio", "more samples than max_audio_samples", 413),
         # foundry.deploy.guard: the connection
         Reason("header_timeout", "guard", "the request head took over header_timeout_s", 408),
         Reason(

@@ -27,7 +27,8 @@ import soundfile as sf
 
 from foundry import audio
 from foundry.deploy import models, registry
-from foundry.deploy.limits import DEFAULT_LIMITS, Limits, standard_wav
+from foundry.deploy.limits import DEFAULT_LIMITS, Limits
+from foundry.deploy.request_audio import standard_wav
 from foundry.deploy.serve import Running, Service
 
 MB = 1024 * 1024

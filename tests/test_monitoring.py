@@ -27,7 +27,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from foundry import atomic, audio, paths
 from foundry.deploy import models, monitoring, registry
-from foundry.deploy.serve import Running, Service, mirrored, to_standard_wav
+from foundry.deploy.request_audio import standard_wav
+from foundry.deploy.serve import Running, Service, mirrored
 
 ROOT = Path(__file__).resolve().parent.parent
 Samples = dict[str, dict[tuple[tuple[str, str], ...], float]]
@@ -119,7 +120,7 @@ def stt_adapter(folder: Path, clips: list[bytes], texts: list[str], salt: str) -
     """A fake STT adapter answering each clip (keyed like the fake: sha256 of what is served)."""
     folder.mkdir(parents=True, exist_ok=True)
     keyed = {
-        hashlib.sha256(to_standard_wav("stt", a)).hexdigest(): t
+        hashlib.sha256(standard_wav(a)).hexdigest(): t
         for a, t in zip(clips, texts, strict=True)
     }
     spec = {"answers": keyed, "default": "", "salt": salt}
@@ -489,9 +490,9 @@ def _reason_names(source: str) -> set[str]:
 
 
 def test_reason_label_set_covers_every_reason_the_service_answers() -> None:
-    """A new reason in limits.py or serve.py must join REASONS, or it would be counted as other."""
+    """A new reason in the request checks or serve.py must join REASONS, or it counts as other."""
     found = set(audio.AUDIO_REJECT_REASONS)
-    for module in ("limits", "serve"):
+    for module in ("limits", "body", "request_audio", "serve"):
         found |= _reason_names((ROOT / f"foundry/deploy/{module}.py").read_text(encoding="utf-8"))
     assert {"bad_json", "unknown_engine", "not_found", "model_error", "silence"} <= found
     assert found - monitoring.REASONS == set()
@@ -501,5 +502,5 @@ def test_answer_cer_and_wav_seconds() -> None:
     for prod, shadow, cer in STT_PAIRS:
         assert monitoring.answer_cer(prod, shadow) == pytest.approx(cer)
     assert monitoring.answer_cer("", "") == 0.0
-    assert monitoring.wav_seconds(to_standard_wav("stt", tone(220, 2.5))) == 2.5
+    assert monitoring.wav_seconds(standard_wav(tone(220, 2.5))) == 2.5
     assert monitoring.wav_seconds(b"not a wav") == 0.0

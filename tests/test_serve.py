@@ -17,7 +17,7 @@ import soundfile as sf
 from foundry import atomic, paths
 from foundry.deploy import models, registry
 from foundry.deploy import shadow as shadow_mod
-from foundry.deploy.limits import standard_wav
+from foundry.deploy.request_audio import standard_wav
 from foundry.deploy.serve import Running, Service, mirrored
 
 

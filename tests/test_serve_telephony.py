@@ -15,7 +15,7 @@ import pytest
 import soundfile as sf
 
 from foundry import telephony
-from foundry.deploy import limits, models, registry
+from foundry.deploy import models, registry, request_audio
 from foundry.deploy.serve import Running, Service
 
 SR = 8000
@@ -51,8 +51,8 @@ def service(tmp_path):
     alaw = telephony.encode_telephony(x, "alaw")
     # the model answers by the exact 16 kHz WAV it receives
     answers = {
-        hashlib.sha256(limits.telephone_wav(ulaw, "mulaw", SR)).hexdigest(): "mulaw-heard",
-        hashlib.sha256(limits.telephone_wav(alaw, "alaw", SR)).hexdigest(): "alaw-heard",
+        hashlib.sha256(request_audio.telephone_wav(ulaw, "mulaw", SR)).hexdigest(): "mulaw-heard",
+        hashlib.sha256(request_audio.telephone_wav(alaw, "alaw", SR)).hexdigest(): "alaw-heard",
     }
     src = tmp_path / "stt-src"
     src.mkdir()

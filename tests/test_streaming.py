@@ -11,6 +11,7 @@ import base64
 import json
 import socket
 import struct
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -247,6 +248,12 @@ def test_audiosocket_bad_frames_are_errors_and_a_full_service_hangs_up(service):
         kinds = [(e["event"], e.get("reason")) for e in events]
         assert ("error", "bad_frame") in kinds and ("error", "too_big") in kinds
         assert kinds[-1] == ("hangup", None)
+        # the hangup event is published before the call's handler releases its slot: wait for
+        # that release, or it would land after the line below and admit the next call
+        deadline = time.monotonic() + 30
+        while service.hub.active and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert service.hub.active == 0
         service.hub.active = service.hub.settings.max_streams  # as if two calls were on
         try:
             with socket.create_connection((srv.host, port), 30) as s:

@@ -10,10 +10,11 @@ Why it is built this way:
   answer is logged, never returned, and its failures or slowness cannot reach the caller (a full
   queue drops the mirror and logs that).
 - Every answer names the model (candidate id + sha256) that produced it.
-- Every request is bounded (``foundry.deploy.limits``): body bytes are counted before anything is
-  parsed, text and audio are checked like the pipeline checks them, and every input problem is one
-  4xx sentence with a reason name. Errors are answered, never raised to the server, so the
-  keep-alive connection survives them; a 5xx means the model (or the service) failed.
+- Every request is bounded (``foundry.deploy.limits``, ``.body``, ``.request_audio``): body
+  bytes are counted before anything is parsed, text and audio are checked like the pipeline
+  checks them, and every input problem is one 4xx sentence with a reason name. Errors are
+  answered, never raised to the server, so the keep-alive connection survives them; a 5xx means
+  the model (or the service) failed.
 - ``GET /metrics`` is Prometheus text from this service's own registry
   (``foundry.deploy.monitoring``): every answer, swap, load error and mirrored request is counted
   where it happens; shadow agreement is measured on the shadow thread, off the request path.
@@ -43,8 +44,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from foundry import paths
-from foundry.deploy import callio, models, monitoring, registry
-from foundry.deploy import limits as request_limits
+from foundry.deploy import body as request_body
+from foundry.deploy import callio, memory, models, monitoring, registry, request_audio
 from foundry.deploy.batching import Batcher, BatchSettings
 from foundry.deploy.guard import ConnectionGuard
 from foundry.deploy.limits import DEFAULT_LIMITS, ClientError, Limits, sanitize
@@ -113,12 +114,12 @@ def parse_input(
     audio), so a bad input is a 4xx and never reaches a predictor.
     """
     if models.is_audio(engine):
-        request_limits.check_fields(engine, body, "audio")
-        data = request_limits.audio_bytes(engine, body)
-        enc, rate = request_limits.audio_format(None, body.get("encoding"), body.get("sample_rate"))
-        return {"audio": request_limits.telephone_wav(data, enc, rate, limits)}
-    request_limits.check_fields(engine, body, "text")
-    return {"text": request_limits.text_input(engine, body, limits)}
+        request_body.check_fields(engine, body, "audio")
+        data = request_body.audio_bytes(engine, body)
+        enc, rate = request_audio.audio_format(None, body.get("encoding"), body.get("sample_rate"))
+        return {"audio": request_audio.telephone_wav(data, enc, rate, limits)}
+    request_body.check_fields(engine, body, "text")
+    return {"text": request_body.text_input(engine, body, limits)}
 
 
 class NoModel(LookupError):
@@ -412,7 +413,7 @@ class Service:
             slot.refresh()
 
     def start(self) -> None:
-        request_limits.hand_back_large_buffers()
+        memory.hand_back_large_buffers()
         self.refresh()
         self._watcher = threading.Thread(target=self._watch, name="registry-watch", daemon=True)
         self._watcher.start()
@@ -449,15 +450,15 @@ class Service:
         slot = self.slots[engine]
         query = query or {}
         try:
-            if models.is_audio(engine) and request_limits.is_raw_audio(content_type):
-                enc, rate = request_limits.audio_format(
+            if models.is_audio(engine) and request_audio.is_raw_audio(content_type):
+                enc, rate = request_audio.audio_format(
                     content_type, query.get("encoding"), query.get("sample_rate")
                 )
-                rid = request_limits.request_id(query.get("id"), header_id, self.limits)
-                item = {"audio": request_limits.telephone_wav(raw, enc, rate, self.limits)}
+                rid = request_body.request_id(query.get("id"), header_id, self.limits)
+                item = {"audio": request_audio.telephone_wav(raw, enc, rate, self.limits)}
             else:
-                body = request_limits.parse_json(raw, self.limits)
-                rid = request_limits.request_id(body.get("id"), header_id, self.limits)
+                body = request_body.parse_json(raw, self.limits)
+                rid = request_body.request_id(body.get("id"), header_id, self.limits)
                 item = parse_input(engine, body, self.limits)
             if trace is not None and "audio" in item:
                 trace.audio_seconds = monitoring.wav_seconds(item["audio"])
@@ -597,7 +598,7 @@ def create_app(service: Service) -> Any:
 
         response = await respond(engine, request, chunks())
         if received >= TRIM_AFTER_BYTES:  # the body and its decoded audio are garbage by now
-            await run_in_threadpool(request_limits.give_back_memory)
+            await run_in_threadpool(memory.give_back_memory)
         return response
 
     async def respond(engine: str, request: Request, chunks: AsyncIterator[bytes]) -> JSONResponse:
@@ -620,8 +621,8 @@ def create_app(service: Service) -> Any:
     ) -> tuple[JSONResponse, str | None]:
         limits = service.limits
         try:
-            request_limits.check_headers(request.headers, models.is_audio(engine))
-            raw = await request_limits.read_body(
+            request_body.check_headers(request.headers, models.is_audio(engine))
+            raw = await request_body.read_body(
                 chunks,
                 request.headers.get("content-length"),
                 limits.body_cap(models.is_audio(engine)),
