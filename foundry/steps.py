@@ -8,19 +8,22 @@ so the package functions that take a config take the slice unchanged.
 
 Deliberately not rerun triggers: ``hub.*`` (retries and timeouts change how a download is
 fetched, never what it holds: read with :func:`transport`), ``engines.*.resources`` (scheduling)
-and ``serve.*`` (the service, not the workflow).
+and ``serve.*`` (the service, not the workflow) except ``serve.limits``, which the deploy step's
+shadow replay applies as ``foundry serve --config`` does.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
 from foundry import engines
 from foundry.config import View
 
-# Dataset keys that describe a dataset without changing its rows (data cards, report only).
-_DESCRIPTIVE = ("license", "description")
+# The dataset keys plan and standardize read (silver.shards.Settings); where the files come from
+# reaches them through the raw manifest (an input), and the split keys are allocate's.
+_SILVER_KEYS = ("columns", "engines", "filter", "label_map", "metadata")
 
 
 def encode(settings: dict[str, Any]) -> str:
@@ -33,7 +36,7 @@ def decode(params: str) -> dict[str, Any]:
 
 
 def _data_spec(cfg: dict[str, Any], ds: str) -> dict[str, Any]:
-    spec = {k: v for k, v in cfg["datasets"][ds].items() if k not in _DESCRIPTIVE}
+    spec = {k: v for k, v in cfg["datasets"][ds].items() if k in _SILVER_KEYS}
     spec["shards"] = View(cfg).shards(ds)
     return spec
 
@@ -93,7 +96,7 @@ def allocate(cfg: dict[str, Any], engine: str) -> dict[str, Any]:
 def card(cfg: dict[str, Any], engine: str) -> dict[str, Any]:
     """The data card: where each source came from and under which licence."""
     view = View(cfg)
-    keys = ("hub", "path", *_DESCRIPTIVE)
+    keys = ("hub", "path", "license", "description")
     datasets = {
         ds: {k: cfg["datasets"][ds][k] for k in keys if k in cfg["datasets"][ds]}
         for ds in view.engine_datasets(engine)
@@ -161,3 +164,35 @@ def transport(config: dict[str, Any]) -> dict[str, Any]:
 def trained(cfg: dict[str, Any]) -> list[str]:
     """Trainable engines that some configured dataset feeds."""
     return [e for e in engines.TRAINED if e in View(cfg).engines]
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for k, v in extra.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def deploy(cfg: dict[str, Any], engine: str) -> dict[str, Any]:
+    """Gate, shadow and promotion of one engine: ``deploy:`` (defaults from the schema) with
+    ``deploy.engines.<engine>:`` over it, its gate kind and thresholds, the traffic share."""
+    dep = copy.deepcopy(cfg["deploy"])
+    merged = _merge(dep, (dep.pop("engines", None) or {}).get(engine, {}))
+    eng = engines.get(engine)
+    merged["kind"] = eng.gate or engines.GATE_CLASSIFIER
+    if not eng.is_audio:  # text engines have no channel to judge on
+        merged["gate_channel"] = "clean"
+    merged["gate"] = merged.pop("thresholds")[merged["kind"]]  # only its own kind's
+    merged["traffic_percentage"] = float(cfg["traffic_percentage"])
+    if merged["bootstrap"]["seed"] is None:
+        merged["bootstrap"]["seed"] = int(cfg["seed"])
+    # the shadow replay serves the dev split with the request checks `foundry serve` applies
+    merged["request_limits"] = {
+        "audio": cfg["audio"],
+        "text": {"min_malayalam_ratio": cfg["text"]["min_malayalam_ratio"]},
+        "serve": {"limits": cfg["serve"]["limits"]},
+    }
+    return merged

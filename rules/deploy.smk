@@ -1,7 +1,6 @@
 # Phase 5: per-engine safe deployment into deploy/<engine>/ (foundry.deploy, docs/deploy.md).
 # Registry files (production.json, history.jsonl, candidates/) are state shared across runs, so
 # only the per-engine decision.json is a declared output; every write is atomic.
-from foundry.deploy import gate as deploy_gate  # noqa: E402
 from foundry.deploy import workflow as deploy_wf  # noqa: E402
 
 
@@ -31,7 +30,7 @@ rule deploy_engine:
         mem_mb=4000,
         runtime=60,
     params:
-        settings=lambda wc: steps.encode(deploy_gate.settings(CFG, wc.engine)),
+        settings=lambda wc: steps.encode(steps.deploy(CFG, wc.engine)),
     script:
         "../scripts/deploy_engine.py"
 

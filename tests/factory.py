@@ -104,3 +104,14 @@ def make_project(tmp: Path, datasets: dict[str, dict[str, Any]], **overrides: An
 
 def read_json(path: Path) -> Any:
     return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def deploy_settings(engine: str, **top: Any) -> dict[str, Any]:
+    """``foundry.steps.deploy`` of a validated config with these top-level keys (``deploy``,
+    ``seed``, ``traffic_percentage``); one local text dataset makes the config valid."""
+    from foundry import config, steps
+
+    one = {"path": ".", "columns": {"text": "t", "label": "l"}, "engines": ["intent"]}
+    return steps.deploy(
+        config.validate({"datasets": {"d": {**one, "license": "x"}}, **top}), engine
+    )

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import fakes
 import pytest
+from factory import deploy_settings
 
 from foundry import paths
 from foundry.deploy import gate, models, pipeline, registry
@@ -20,9 +21,8 @@ def fake_models(monkeypatch):
 
 
 def opts(pct: float = 50, **deploy) -> dict:
-    cfg = {"seed": 1234, "traffic_percentage": pct, "deploy": {"bootstrap": {"resamples": 300}}}
-    cfg["deploy"].update(deploy)
-    return gate.settings(cfg, "intent")
+    dep = {"bootstrap": {"resamples": 300}, **deploy}
+    return deploy_settings("intent", seed=1234, traffic_percentage=pct, deploy=dep)
 
 
 def read(path: Path):
@@ -70,7 +70,7 @@ def test_gate_too_few_samples_is_a_failure():
 
 
 def test_gate_stt_cer_ci_upper_bound():
-    o = gate.settings({"seed": 1, "deploy": {"min_test_samples": 5}}, "stt")
+    o = deploy_settings("stt", seed=1, deploy={"min_test_samples": 5})
     refs = [f"മലയാളം വാക്യം {i}" for i in range(30)]
     worse = [r[:-1] for r in refs]  # one char dropped per item: CER +~6 points
     v = gate.evaluate("stt", refs, worse, refs, o)
@@ -99,10 +99,10 @@ def test_settings_per_engine_overrides():
             "engines": {"stt": {"thresholds": {"stt": {"max_cer_increase": 2.0}}}},
         },
     }
-    s = gate.settings(cfg, "stt")
+    s = deploy_settings("stt", **cfg)
     assert s["gate"]["max_cer_increase"] == 2.0 and s["min_test_samples"] == 7
-    assert s["traffic_percentage"] == 25.0
-    assert gate.settings(cfg, "intent")["gate"]["max_macro_f1_drop"] == 0.01
+    assert s["traffic_percentage"] == 25.0 and s["bootstrap"]["seed"] == 1234  # the top seed
+    assert deploy_settings("intent", **cfg)["gate"]["max_macro_f1_drop"] == 0.01
 
 
 # --- registry -----------------------------------------------------------------------------
@@ -216,6 +216,24 @@ def test_better_candidate_promoted_worse_rolled_back_tampered_rejected(project):
     assert events.count("promote") == 2 and events.count("reject") == 2
 
 
+def test_shadow_replay_serves_with_the_configured_request_limits(project):
+    """The replay's service applies serve.limits as `foundry serve --config` would: texts over
+    max_text_chars are 413 to the caller, so the candidate never saw a real call and loses."""
+    root, rows, test, dev = project
+    deploy(root, test, dev, fakes.make_adapter(root / "w", rows, 0.4))
+    strict = deploy_settings(
+        "intent",
+        seed=1234,
+        traffic_percentage=50,
+        deploy={"bootstrap": {"resamples": 300}},
+        serve={"limits": {"max_text_chars": 2}},
+    )
+    d = deploy(root, test, dev, fakes.make_adapter(root / "s", rows, 1.0), strict)
+    report = read(root / paths.deploy_candidate("intent", d["candidate"]) / "shadow_report.json")
+    assert set(report["caller"]["status_codes"]) == {"413"}
+    assert d["decision"] == "rollback" and d["checks"]["shadow"] is False
+
+
 def test_shadow_guardrails_fail_on_candidate_errors(project):
     root, rows, test, dev = project
     deploy(root, test, dev, fakes.make_adapter(root / "w", rows, 0.4))
@@ -226,7 +244,7 @@ def test_shadow_guardrails_fail_on_candidate_errors(project):
 
 
 def test_shadow_analyse_guardrails():
-    spec = gate.DEFAULTS["shadow"]
+    spec = deploy_settings("intent")["shadow"]
 
     def rec(i, out, err=None, lat=5.0):
         return {

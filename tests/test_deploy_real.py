@@ -24,9 +24,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import torch
+from factory import deploy_settings
 
 from foundry import atomic, integrity, paths
-from foundry.deploy import gate, pipeline, registry
+from foundry.deploy import pipeline, registry
 from foundry.deploy.serve import Running, Service
 from foundry.gold import splits
 
@@ -123,8 +124,8 @@ def built(tmp_path_factory):
 
 
 def opts(pct: float = 50) -> dict:
-    cfg = {"seed": 1234, "traffic_percentage": pct, "deploy": {"bootstrap": {"resamples": 500}}}
-    return gate.settings(cfg, "intent")
+    dep = {"bootstrap": {"resamples": 500}}
+    return deploy_settings("intent", seed=1234, traffic_percentage=pct, deploy=dep)
 
 
 def read(p: Path):

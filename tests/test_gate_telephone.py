@@ -12,9 +12,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from factory import deploy_settings
 
 from foundry import audio, telephony
-from foundry.deploy import gate, models, pipeline, registry
+from foundry.deploy import models, pipeline, registry
 
 LABELS = ["Cochin", "Malabar", "Travancore"]
 
@@ -64,7 +65,7 @@ def test_audio_candidates_are_judged_on_the_telephone_channel(tmp_path):
     test = split(tmp_path / "splits/dialect/test.parquet", 45, "t")
     split(tmp_path / "splits/dialect/dev.parquet", 30, "d")
     cfg = {"seed": 1234, "traffic_percentage": 50, "deploy": {"min_test_samples": 10}}
-    opts = gate.settings(cfg, "dialect")
+    opts = deploy_settings("dialect", **cfg)
     assert opts["gate_channel"] == "telephone"
     channel = telephony.ChannelSettings.from_config(opts["channel"])
     phone_champ = adapter(tmp_path / "phone", test, "phone", channel)
@@ -84,8 +85,8 @@ def test_audio_candidates_are_judged_on_the_telephone_channel(tmp_path):
     assert v["clean"]["passed"] is True  # on clean audio it would have won
 
     cfg["deploy"]["engines"] = {"dialect": {"gate_channel": "clean"}}
-    clean_opts = gate.settings(cfg, "dialect")
+    clean_opts = deploy_settings("dialect", **cfg)
     assert (
         clean_opts["gate_channel"] == "clean"
-        and gate.settings(cfg, "intent")["gate_channel"] == "clean"
+        and deploy_settings("intent", **cfg)["gate_channel"] == "clean"
     )

@@ -4,7 +4,7 @@ Why paired bootstrap: both models answer the *same* items, so resampling items (
 the item difficulty shared and the confidence interval of the *difference* tight. The seed is
 fixed, so the same predictions always give the same interval and the same decision.
 
-Rules (thresholds from config ``deploy:``, defaults in ``DEFAULTS``):
+Rules (thresholds from config ``deploy:``, settings from ``foundry.steps.deploy``):
 - stt: the CI upper bound of CER(candidate) - CER(champion), in points, must not exceed
   ``max_cer_increase`` (0.5).
 - classifiers: the CI lower bound of macroF1(candidate) - macroF1(champion) must not be below
@@ -17,73 +17,12 @@ Rules (thresholds from config ``deploy:``, defaults in ``DEFAULTS``):
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import numpy as np
 
 from foundry import engines
 from foundry.train import metrics
-
-DEFAULTS: dict[str, Any] = {
-    "min_test_samples": 20,
-    "bootstrap": {"resamples": 1000, "confidence": 0.95, "seed": 1234},
-    "replay_split": "dev",
-    "test_split": "test",
-    "batch_size": 16,
-    # which test audio the gate judges stt/dialect on: "telephone" (the call the IVR hears:
-    # the test split through the telephone channel) or "clean"; text engines are always clean
-    "gate_channel": "telephone",
-    "channel": {"probability": 1.0, "codec": "mulaw", "snr_db": None, "seed": 1234},
-    # share of test items the registered copy may answer unlike training did (integrity check)
-    "max_prediction_mismatch": 0.02,
-    "thresholds": {
-        engines.GATE_TRANSCRIPT: {"max_cer_increase": 0.5, "max_cer": None},
-        engines.GATE_CLASSIFIER: {
-            "max_macro_f1_drop": 0.01,
-            "max_recall_drop": 0.05,
-            "min_macro_f1": None,
-        },
-    },
-    "shadow": {
-        "min_samples": 30,
-        "max_requests": 2000,
-        "min_agreement": 0.0,
-        "max_agreement_shift": 0.25,
-        "max_error_rate": 0.01,
-        "p95_latency_ratio": 3.0,
-        "p95_latency_slack_ms": 250.0,
-        "queue_size": 256,
-        "timeout_s": 600.0,
-    },
-}
-
-
-def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(base)
-    for k, v in (extra or {}).items():
-        if isinstance(v, dict) and isinstance(out.get(k), dict):
-            out[k] = _merge(out[k], v)
-        else:
-            out[k] = copy.deepcopy(v)
-    return out
-
-
-def settings(cfg: dict[str, Any], engine: str) -> dict[str, Any]:
-    """Deploy settings for one engine: defaults < ``deploy:`` < ``deploy.engines.<engine>:``."""
-    dep = dict(cfg.get("deploy") or {})
-    per_engine = dep.pop("engines", None) or {}
-    merged = _merge(DEFAULTS, dep)
-    merged = _merge(merged, per_engine.get(engine, {}))
-    kind = engines.get(engine).gate or engines.GATE_CLASSIFIER
-    merged["kind"] = kind
-    if not engines.get(engine).is_audio:
-        merged["gate_channel"] = "clean"
-    merged["gate"] = dict(merged["thresholds"].get(kind, {}))
-    merged["traffic_percentage"] = float(cfg.get("traffic_percentage", 10))
-    if merged["bootstrap"].get("seed") is None:
-        merged["bootstrap"]["seed"] = int(cfg.get("seed", 1234))
-    return merged
 
 
 def _resample_weights(n: int, resamples: int, seed: int) -> np.ndarray:

@@ -15,6 +15,7 @@ from typing import Any
 
 from foundry import atomic, integrity, paths, telephony
 from foundry.deploy import gate, models, registry, shadow
+from foundry.deploy.limits import Limits
 from foundry.deploy.serve import Running, Service
 from foundry.gold import splits
 
@@ -211,7 +212,13 @@ def run_shadow(
     plan = shadow.plan_requests(
         ids, opts["traffic_percentage"], int(sopts["min_samples"]), int(sopts["max_requests"])
     )
-    service = Service(root, [engine], poll_s=3600, queue_size=int(sopts["queue_size"]))
+    service = Service(
+        root,
+        [engine],
+        poll_s=3600,
+        queue_size=int(sopts["queue_size"]),
+        limits=Limits.from_config(opts["request_limits"]),
+    )
     atomic.write_json(root / paths.deploy_shadow_active(engine), spec)
     try:
         with Running(service) as srv:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from foundry import paths
+from foundry import paths, steps
 from foundry.config import View
-from foundry.deploy import gate
 
 
 def engines(view: View) -> list[str]:
@@ -20,7 +19,7 @@ def decisions(view: View) -> list[str]:
 
 def inputs(cfg: dict[str, Any], engine: str) -> dict[str, str]:
     """The trained adapter + base, its metrics, and the gate's test and shadow replay splits."""
-    opts = gate.settings(cfg, engine)
+    opts = steps.deploy(cfg, engine)
     return {
         "adapter": paths.adapter_dir(engine),
         "base": paths.base_model_dir(engine),
