@@ -36,3 +36,17 @@ def demo_gold(tmp_path_factory: pytest.TempPathFactory) -> Path:
     proj = copy_project(tmp_path_factory.mktemp("demo-gold"))
     snakemake(proj, "--cores", "2", "gold/")
     return proj
+
+
+@pytest.fixture(scope="session")
+def readme_build(tmp_path_factory: pytest.TempPathFactory):
+    """Every runnable README block, in order, on a fresh copy (the whole demo: ~6 min on 2 cores).
+
+    Shared with the training tests, which copy it (``shutil.copytree(..., symlinks=True)``)
+    rather than build the demo a second time; never change it in place.
+    """
+    from readme import run_all
+    from workflow import ROOT, copy_project
+
+    proj = copy_project(tmp_path_factory.mktemp("readme") / "project")
+    return run_all(proj, ROOT / "README.md")

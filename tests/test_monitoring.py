@@ -120,8 +120,7 @@ def stt_adapter(folder: Path, clips: list[bytes], texts: list[str], salt: str) -
     """A fake STT adapter answering each clip (keyed like the fake: sha256 of what is served)."""
     folder.mkdir(parents=True, exist_ok=True)
     keyed = {
-        hashlib.sha256(standard_wav(a)).hexdigest(): t
-        for a, t in zip(clips, texts, strict=True)
+        hashlib.sha256(standard_wav(a)).hexdigest(): t for a, t in zip(clips, texts, strict=True)
     }
     spec = {"answers": keyed, "default": "", "salt": salt}
     (folder / "answers.json").write_text(json.dumps(spec, ensure_ascii=False, sort_keys=True))
