@@ -20,6 +20,7 @@ import soundfile as sf
 import soxr
 
 from foundry import text as text_mod
+from foundry.silver import bandwidth, segments, vad
 from foundry.silver import quality as q
 
 SR = 16000
@@ -68,13 +69,13 @@ def non_speech() -> dict[str, np.ndarray]:
 
 
 @pytest.fixture(scope="module")
-def det16() -> q.SpeechDetector:
-    return q.SpeechDetector()
+def det16() -> vad.SpeechDetector:
+    return vad.SpeechDetector()
 
 
 @pytest.fixture(scope="module")
-def det8() -> q.SpeechDetector:
-    return q.SpeechDetector(rate_hz=8000)
+def det8() -> vad.SpeechDetector:
+    return vad.SpeechDetector(rate_hz=8000)
 
 
 # --- reasons, model files, determinism -------------------------------------------------------
@@ -101,7 +102,7 @@ def test_shipped_models_are_pinned_and_have_the_expected_inputs():
 
     shapes = {}
     for kind in ("stream", "sequence"):
-        path = q.vad_model_path(kind)
+        path = vad.vad_model_path(kind)
         assert path.is_file() and "silero_vad" in path.parts
         sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
         shapes[kind] = {i.name: i.shape for i in sess.get_inputs()}
@@ -109,19 +110,19 @@ def test_shipped_models_are_pinned_and_have_the_expected_inputs():
     assert shapes["stream"]["state"][0] == 2 and shapes["stream"]["state"][2] == 128
     assert shapes["sequence"]["input"][1] == 64 + 512  # context + window, 16 kHz
     with pytest.raises(ValueError, match="unknown VAD model"):
-        q.vad_model_path("jit")
+        vad.vad_model_path("jit")
 
 
 def test_wrong_model_file_is_refused(tmp_path):
     (tmp_path / "silero_vad.onnx").write_bytes(b"not the pinned model")
     with pytest.raises(ValueError, match="SHA-256"):
-        q.vad_model_path("stream", tmp_path)
+        vad.vad_model_path("stream", tmp_path)
 
 
 def test_detection_needs_no_torch():
     code = (
         "import sys, numpy as np\n"
-        "from foundry.silver.quality import SpeechDetector\n"
+        "from foundry.silver.vad import SpeechDetector\n"
         "for rate in (16000, 8000):\n"
         "    SpeechDetector(rate_hz=rate).speech_segments(np.zeros(16000, np.float32), 16000)\n"
         "assert 'torch' not in sys.modules, 'torch was imported'\n"
@@ -133,16 +134,16 @@ def test_detection_needs_no_torch():
 
 def test_sequence_model_equals_the_streaming_loop_bit_for_bit():
     x = np.concatenate([speech(t) for t in TEXTS] + [non_speech()["white_noise"]])
-    stream = q.SpeechDetector(backend="stream").speech_probs(x, SR)
-    seq = q.SpeechDetector(max_frames=64).speech_probs(x, SR)  # several blocks, state carried
-    assert q.SpeechDetector().kind == "sequence"
+    stream = vad.SpeechDetector(backend="stream").speech_probs(x, SR)
+    seq = vad.SpeechDetector(max_frames=64).speech_probs(x, SR)  # several blocks, state carried
+    assert vad.SpeechDetector().kind == "sequence"
     assert stream.shape == seq.shape == (math.ceil(x.size / 512),)
     assert np.array_equal(stream, seq)
 
 
 @pytest.mark.parametrize("rate", [16000, 8000])
 def test_batched_items_get_exactly_their_single_item_probabilities(rate):
-    det = q.SpeechDetector(rate_hz=rate, backend="stream")
+    det = vad.SpeechDetector(rate_hz=rate, backend="stream")
     xs = [speech(TEXTS[0]), np.zeros(0, np.float32), speech(TEXTS[3]), speech(TEXTS[1])[:700]]
     batched = det.speech_probs_batch(xs, SR)
     for x, p in zip(xs, batched, strict=True):
@@ -177,7 +178,7 @@ def test_hysteresis_matches_silero_reference(rate):
         probs = (1 / (1 + np.exp(-3 * walk))).astype(np.float32)
         n = probs.size * w - int(rng.integers(0, w))
         thr, ms, sil, pad = det_args[trial % 3]
-        det = q.SpeechDetector(
+        det = vad.SpeechDetector(
             threshold=thr, min_speech_ms=ms, min_silence_ms=sil, speech_pad_ms=pad, rate_hz=rate
         )
         want = ref.get_speech_timestamps_from_probs(
@@ -203,23 +204,23 @@ def test_speech_passes_and_non_speech_is_rejected_as_no_speech(det16, det8):
         for det in (det16, det8):
             st = det.stats(speech(text), SR)
             assert st.speech_ratio >= 0.8, (text, st)
-            q.check_speech(st)  # defaults: 0.3 s and 15 %
+            vad.check_speech(st)  # defaults: 0.3 s and 15 %
     for name, x in non_speech().items():
         for det in (det16, det8):
             st = det.stats(x, SR)
             assert st.speech_seconds == 0.0, (name, st)
             with pytest.raises(q.QualityReject) as info:
-                q.check_speech(st)
+                vad.check_speech(st)
             assert info.value.reason == "no_speech"
             assert "quality.vad.min_speech_seconds" in info.value.detail
             assert "\n" not in info.value.detail
 
 
 def test_check_speech_ratio_gate():
-    st = q.speech_stats([(1.0, 2.0)], duration=20.0)
-    q.check_speech(st, min_speech_seconds=0.5, min_speech_ratio=0.05)
+    st = vad.speech_stats([(1.0, 2.0)], duration=20.0)
+    vad.check_speech(st, min_speech_seconds=0.5, min_speech_ratio=0.05)
     with pytest.raises(q.QualityReject, match="quality.vad.min_speech_ratio"):
-        q.check_speech(st, min_speech_seconds=0.5, min_speech_ratio=0.1)
+        vad.check_speech(st, min_speech_seconds=0.5, min_speech_ratio=0.1)
 
 
 def test_trimming_removes_leading_and_trailing_silence(det16):
@@ -245,7 +246,7 @@ def test_trimming_removes_leading_and_trailing_silence(det16):
     assert tight.segments == st.segments and tight.speech_seconds == st.speech_seconds
     fields = st.manifest_fields()
     assert set(fields) == {"speech_seconds", "speech_ratio", "trim_start", "trim_end"}
-    none = q.speech_stats([], 3.0)
+    none = vad.speech_stats([], 3.0)
     assert (none.trim_start, none.trim_end, none.speech_ratio) == (0.0, 0.0, 0.0)
 
 
@@ -256,7 +257,7 @@ def test_8k_and_16k_agree_on_test_clips(det16, det8):
         for speed in (140, 175, 220):
             x = np.concatenate([np.zeros(SR // 2, np.float32), speech(text, speed)])
             a, b = det16.stats(x, SR), det8.stats(x, SR)
-            agreement.append(q.speech_agreement(a.segments, b.segments, a.duration))
+            agreement.append(vad.speech_agreement(a.segments, b.segments, a.duration))
             assert agreement[-1] >= 0.9, (text, speed)
             assert abs(a.speech_ratio - b.speech_ratio) <= 0.1
             assert abs(a.trim_start - b.trim_start) <= 0.1
@@ -332,7 +333,7 @@ def _recording() -> np.ndarray:
 
 def test_segment_by_timestamps_cuts_exact_samples():
     x = _recording()
-    segs = q.segment_by_timestamps(
+    segs = segments.segment_by_timestamps(
         x,
         SR,
         [
@@ -363,14 +364,14 @@ def test_segment_by_timestamps_cuts_exact_samples():
 )
 def test_bad_timestamps_are_rejected(seg, says):
     with pytest.raises(q.QualityReject) as info:
-        q.segment_by_timestamps(_recording(), SR, [{"start": 0.0, "end": 1.0}, seg])
+        segments.segment_by_timestamps(_recording(), SR, [{"start": 0.0, "end": 1.0}, seg])
     assert info.value.reason == "bad_segment"
     assert says in info.value.detail and info.value.detail.startswith("segment 00001:")
 
 
 def test_overlapping_and_duplicate_segments_are_listed_and_the_rest_kept():
     rejects: list[tuple[str, q.QualityReject]] = []
-    segs = q.segment_by_timestamps(
+    segs = segments.segment_by_timestamps(
         _recording(),
         SR,
         [
@@ -394,13 +395,17 @@ def test_segment_by_pauses_cuts_at_silences(det16):
     gap = np.zeros(int(1.5 * SR), np.float32)
     parts = [speech(t) for t in TEXTS]
     rec = np.concatenate([p for s in parts for p in (gap, s)] + [gap])
-    segs = q.segment_by_pauses(rec, SR, det16, max_seconds=20.0, min_seconds=1.0, max_pause=1.0)
+    segs = segments.segment_by_pauses(
+        rec, SR, det16, max_seconds=20.0, min_seconds=1.0, max_pause=1.0
+    )
     assert len(segs) == len(TEXTS)
     for s, p in zip(segs, parts, strict=True):
         assert s.text == "" and s.audio.size == round((s.end - s.start) * SR)
         assert abs((s.end - s.start) - p.size / SR) < 0.6
     # Bridging the pauses, groups grow up to max_seconds.
-    merged = q.segment_by_pauses(rec, SR, det16, max_seconds=8.0, min_seconds=1.0, max_pause=2.0)
+    merged = segments.segment_by_pauses(
+        rec, SR, det16, max_seconds=8.0, min_seconds=1.0, max_pause=2.0
+    )
     assert 1 < len(merged) < len(TEXTS)
     assert all(s.end - s.start <= 8.0 for s in merged)
     assert [s.id for s in merged] == [f"{i:05d}" for i in range(len(merged))]
@@ -408,12 +413,12 @@ def test_segment_by_pauses_cuts_at_silences(det16):
 
 def test_segment_by_pauses_splits_continuous_speech(det16):
     rec = np.concatenate([speech(t, 200) for t in TEXTS * 2])  # ~25 s, no long pauses
-    segs = q.segment_by_pauses(rec, SR, det16, max_seconds=6.0, min_seconds=1.0)
+    segs = segments.segment_by_pauses(rec, SR, det16, max_seconds=6.0, min_seconds=1.0)
     assert len(segs) >= 4
     assert all(1.0 <= s.end - s.start <= 6.0 for s in segs)
     assert all(a.end <= b.start for a, b in zip(segs, segs[1:], strict=False))
     with pytest.raises(ValueError):
-        q.segment_by_pauses(rec, SR, det16, max_seconds=1.0, min_seconds=2.0)
+        segments.segment_by_pauses(rec, SR, det16, max_seconds=1.0, min_seconds=2.0)
 
 
 # --- bandwidth --------------------------------------------------------------------------------
@@ -425,15 +430,17 @@ def test_bandwidth_tells_wideband_from_upsampled_telephone_audio():
         x = speech(text)
         tel = soxr.resample(soxr.resample(x, SR, 8000, quality="HQ"), 8000, SR, quality="HQ")
         tel_pcm = np.round(tel * 32767).astype(np.int16)  # as stored in a 16 kHz corpus
-        assert q.effective_bandwidth_hz(x, SR) > 7000 and not q.is_narrowband(x, SR)
-        assert 3500 < q.effective_bandwidth_hz(tel, SR) < 4000 and q.is_narrowband(tel, SR)
-        assert q.is_narrowband(tel_pcm, SR)
-        assert q.is_narrowband(tel + hiss[: tel.size], SR)  # -80 dBFS hiss after upsampling
-        assert q.is_narrowband(x, SR, sr_original=8000)  # the source rate alone says so
-        assert not q.is_narrowband(x, SR, sr_original=22050)
-    assert q.effective_bandwidth_hz(np.zeros(SR, np.float32), SR) == 0.0
-    assert q.effective_bandwidth_hz(np.zeros(1, np.float32), SR) == 0.0
-    assert q.effective_bandwidth_hz(non_speech()["white_noise"], SR) > 7500
+        assert bandwidth.effective_bandwidth_hz(x, SR) > 7000 and not bandwidth.is_narrowband(x, SR)
+        assert 3500 < bandwidth.effective_bandwidth_hz(tel, SR) < 4000 and bandwidth.is_narrowband(
+            tel, SR
+        )
+        assert bandwidth.is_narrowband(tel_pcm, SR)
+        assert bandwidth.is_narrowband(tel + hiss[: tel.size], SR)  # -80 dBFS hiss after upsampling
+        assert bandwidth.is_narrowband(x, SR, sr_original=8000)  # the source rate alone says so
+        assert not bandwidth.is_narrowband(x, SR, sr_original=22050)
+    assert bandwidth.effective_bandwidth_hz(np.zeros(SR, np.float32), SR) == 0.0
+    assert bandwidth.effective_bandwidth_hz(np.zeros(1, np.float32), SR) == 0.0
+    assert bandwidth.effective_bandwidth_hz(non_speech()["white_noise"], SR) > 7500
 
 
 @pytest.mark.parametrize("n", [2, 17, 512, 513, 16000, 33333])
@@ -445,6 +452,6 @@ def test_numpy_welch_matches_scipy(n, sr):
     y = np.random.default_rng(n + sr).standard_normal(n)
     nperseg = min(n, 1 << max(4, math.ceil(math.log2(0.032 * sr))))
     f_ref, p_ref = welch(y, fs=sr, window="hann", nperseg=nperseg, detrend="constant")
-    f, p = q.welch_psd(y, sr, nperseg)
+    f, p = bandwidth.welch_psd(y, sr, nperseg)
     assert np.array_equal(f, f_ref)
     np.testing.assert_allclose(p, p_ref, rtol=1e-10, atol=0)

@@ -304,7 +304,7 @@ def test_a_freeswitch_audio_fork_stream_gets_its_events_as_json_text(service):
 
 def test_an_utterance_longer_than_max_utterance_s_is_cut_with_reason_max_length():
     from foundry.deploy.stream import CallSession
-    from foundry.silver.quality import SpeechDetector
+    from foundry.silver.vad import SpeechDetector
 
     heard = []
 

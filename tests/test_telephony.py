@@ -524,9 +524,9 @@ def test_settings_reject_unknown_keys_and_non_mappings():
 
 
 def test_the_channel_makes_wideband_audio_narrowband_by_the_pipelines_definition():
-    from foundry.silver import quality
+    from foundry.silver import bandwidth
 
     wide = speechlike()
-    assert not quality.is_narrowband(wide, SR)
-    assert quality.is_narrowband(telephone_channel(wide, "nb", 0, snr_db=20.0), SR)
-    assert quality.is_narrowband(telephone_channel(wide, "nb", 0), SR)
+    assert not bandwidth.is_narrowband(wide, SR)
+    assert bandwidth.is_narrowband(telephone_channel(wide, "nb", 0, snr_db=20.0), SR)
+    assert bandwidth.is_narrowband(telephone_channel(wide, "nb", 0), SR)

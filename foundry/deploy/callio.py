@@ -42,7 +42,7 @@ from foundry import telephony
 from foundry.deploy import models
 from foundry.deploy.limits import ClientError
 from foundry.deploy.stream import CallSession, StreamSettings
-from foundry.silver.quality import SpeechDetector
+from foundry.silver.vad import SpeechDetector
 
 log = logging.getLogger("foundry.stream")
 

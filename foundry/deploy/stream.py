@@ -25,7 +25,7 @@ import numpy as np
 from foundry import engines
 from foundry.deploy.limits import ClientError
 from foundry.engines import TRANSCRIBER
-from foundry.silver.quality import _STATE, VAD_WINDOW, SpeechDetector
+from foundry.silver.vad import _STATE, VAD_WINDOW, SpeechDetector
 
 log = logging.getLogger("foundry.stream")
 RATE = 8000  # what both platforms send: G.711 (Twilio) or 16-bit linear (AudioSocket) at 8 kHz

@@ -32,7 +32,7 @@ from foundry.atomic import atomic_write, write_parquet
 from foundry.config import needed_columns
 from foundry.errors import UserError
 from foundry.ingest.sources import DatasetError, iter_items, read_manifest, verify_raw
-from foundry.silver import language, quality, stages
+from foundry.silver import bandwidth, language, quality, segments, stages, vad
 from foundry.silver.stages import segment_id
 
 log = logging.getLogger("foundry.silver.shards")
@@ -305,16 +305,16 @@ class Gates:
     """The speech quality gates of one shard job (config ``quality``; docs/quality.md)."""
 
     def __init__(self, q: dict[str, Any]) -> None:
-        vad = q.get("vad") or {}
-        self.vad = vad if vad.get("enabled", False) else None
+        spec = q.get("vad") or {}
+        self.vad = spec if spec.get("enabled", False) else None
         self.detector = None
         if self.vad:
-            self.detector = quality.SpeechDetector(
-                threshold=vad["threshold"],
-                min_speech_ms=vad["min_speech_ms"],
-                min_silence_ms=vad["min_silence_ms"],
-                speech_pad_ms=vad["speech_pad_ms"],
-                rate_hz=vad["rate_hz"],
+            self.detector = vad.SpeechDetector(
+                threshold=spec["threshold"],
+                min_speech_ms=spec["min_speech_ms"],
+                min_silence_ms=spec["min_silence_ms"],
+                speech_pad_ms=spec["speech_pad_ms"],
+                rate_hz=spec["rate_hz"],
             )
         rate = q.get("speaking_rate") or {}
         self.rate = rate if rate.get("enabled", False) else None
@@ -327,20 +327,20 @@ class Gates:
         pcm = std.pcm16
         x = pcm.astype(np.float32) / 32768.0
         sr = audio.TARGET_SR
-        floor_db = self.band.get("floor_db", quality.BANDWIDTH_FLOOR_DB)
-        band = quality.effective_bandwidth_hz(x, sr, floor_db)
-        narrow = quality.is_narrowband(
+        floor_db = self.band.get("floor_db", bandwidth.BANDWIDTH_FLOOR_DB)
+        band = bandwidth.effective_bandwidth_hz(x, sr, floor_db)
+        narrow = bandwidth.is_narrowband(
             x,
             sr,
             std.source_sample_rate,
-            self.band.get("narrowband_hz", quality.NARROWBAND_HZ),
+            self.band.get("narrowband_hz", bandwidth.NARROWBAND_HZ),
             floor_db,
             bandwidth_hz=band,  # one spectrum per clip, not two
         )
         speech, ratio = std.duration, 1.0
         if self.detector is not None:
             st = self.detector.stats(x, sr, self.vad["pad_ms"])
-            quality.check_speech(st, self.vad["min_speech_seconds"], self.vad["min_speech_ratio"])
+            vad.check_speech(st, self.vad["min_speech_seconds"], self.vad["min_speech_ratio"])
             speech, ratio = st.speech_seconds, st.speech_ratio
             if self.vad["trim"]:
                 pcm = pcm[int(round(st.trim_start * sr)) : int(round(st.trim_end * sr))]
@@ -469,9 +469,9 @@ def long_recording(
     del x
     bad: list[tuple[str, Any]] = []
     if segs:
-        cut = quality.segment_by_timestamps(y, audio.TARGET_SR, list(segs), rejects=bad)
+        cut = segments.segment_by_timestamps(y, audio.TARGET_SR, list(segs), rejects=bad)
     else:
-        cut = quality.segment_by_pauses(
+        cut = segments.segment_by_pauses(
             y, audio.TARGET_SR, gates.detector, checks.max_duration, checks.min_duration
         )
     pieces = []
