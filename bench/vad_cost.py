@@ -30,7 +30,7 @@ import soxr
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from foundry.silver import quality as q  # noqa: E402
+from foundry.silver import vad as q  # noqa: E402
 
 SR = 16000
 SENTENCES = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from foundry import audio, telephony
+from foundry.silver import bandwidth
 from foundry.train import channel
 
 
@@ -46,4 +47,4 @@ def test_telephone_score_runs_the_model_on_channel_audio():
     assert out["adapted"]["accuracy"] == 1.0
     assert all(s != r["audio"]["bytes"] for s, r in zip(seen, data, strict=True))
     pcm, sr = audio.read_wav(seen[0])
-    assert telephony.is_narrowband(pcm.astype(np.float32) / 32768, sr)  # band-limited
+    assert bandwidth.is_narrowband(pcm.astype(np.float32) / 32768, sr)  # band-limited
