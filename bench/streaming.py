@@ -67,14 +67,14 @@ def call_codes() -> bytes:
     import soundfile as sf
     import soxr
 
-    from foundry import telephony
+    from foundry import g711
 
     parts = [np.zeros(4000, np.int16)]
     for name in ("iv_0001.wav", "iv_0002.wav", "iv_0003.wav"):
         x, sr = sf.read(CLIPS / name, dtype="float32")
         y = np.clip(np.round(soxr.resample(x, sr, 8000) * 32767), -32768, 32767)
         parts += [y.astype(np.int16), np.zeros(9600, np.int16)]
-    return telephony.mulaw_encode(np.concatenate(parts)).tobytes()
+    return g711.mulaw_encode(np.concatenate(parts)).tobytes()
 
 
 def one_call(url: str, codes: bytes, sid: str, paced: bool) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 from factory import deploy_settings
 
-from foundry import audio, telephony
+from foundry import audio, phone_channel
 from foundry.deploy import models, pipeline, registry
 
 LABELS = ["Cochin", "Malabar", "Travancore"]
@@ -46,13 +46,15 @@ def split(path: Path, n: int, prefix: str) -> list[dict]:
     return rows
 
 
-def adapter(folder: Path, rows: list[dict], hears: str, channel: telephony.ChannelSettings) -> Path:
+def adapter(
+    folder: Path, rows: list[dict], hears: str, channel: phone_channel.ChannelSettings
+) -> Path:
     """A dialect model that is right on the audio it was built for: clean, or phone."""
     answers = {}
     for r in rows:
         wav = r["audio"]["bytes"]
         if hears == "phone":
-            wav = telephony.channel_wav(wav, r["id"], channel)
+            wav = phone_channel.channel_wav(wav, r["id"], channel)
         answers[hashlib.sha256(wav).hexdigest()] = r["label"]
     folder.mkdir(parents=True)
     spec = {"answers": answers, "default": "Cochin", "salt": hears}
@@ -67,7 +69,7 @@ def test_audio_candidates_are_judged_on_the_telephone_channel(tmp_path):
     cfg = {"seed": 1234, "traffic_percentage": 50, "deploy": {"min_test_samples": 10}}
     opts = deploy_settings("dialect", **cfg)
     assert opts["gate_channel"] == "telephone"
-    channel = telephony.ChannelSettings.from_config(opts["channel"])
+    channel = phone_channel.ChannelSettings.from_config(opts["channel"])
     phone_champ = adapter(tmp_path / "phone", test, "phone", channel)
     registry.promote(tmp_path, registry.register(tmp_path, "dialect", phone_champ), ["first"])
     # a candidate that is perfect on clean audio but lost on the phone

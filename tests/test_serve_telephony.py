@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from foundry import telephony
+from foundry import g711, telephony
 from foundry.deploy import models, registry, request_audio
 from foundry.deploy.serve import Running, Service
 
@@ -40,7 +40,7 @@ def wav(x: np.ndarray, subtype: str) -> bytes:
 
 def g711_wav(codes: bytes, subtype: str) -> bytes:
     """The same G.711 codes in a WAV container (libsndfile re-encodes int16 exactly)."""
-    decode = telephony.mulaw_decode if subtype == "ULAW" else telephony.alaw_decode
+    decode = g711.mulaw_decode if subtype == "ULAW" else g711.alaw_decode
     return wav(decode(codes), subtype)
 
 

@@ -24,7 +24,7 @@ import soxr
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from foundry import telephony
+from foundry import g711
 from foundry.deploy import callio, models, registry
 from foundry.deploy.limits import Limits
 from foundry.deploy.serve import Running, Service
@@ -82,7 +82,7 @@ def twilio_messages(pcm: np.ndarray, sid: str = "MZ0001") -> Iterator[str]:
             "streamSid": sid,
         }
     )
-    codes = telephony.mulaw_encode(pcm).tobytes()
+    codes = g711.mulaw_encode(pcm).tobytes()
     for k in range(0, len(codes), FRAME):
         media = {
             "track": "inbound",
@@ -136,7 +136,7 @@ def test_a_twilio_call_is_endpointed_into_finals_equal_to_the_http_answers(servi
             assert abs(f["start"] * 8000 - start) < 0.35 * 8000, (f, start)
             assert abs(f["end"] * 8000 - end) < 0.45 * 8000, (f, end)
             cut = pcm[round(f["start"] * 8000) : round(f["end"] * 8000)]
-            decoded = telephony.mulaw_decode(telephony.mulaw_encode(cut))  # what the line carried
+            decoded = g711.mulaw_decode(g711.mulaw_encode(cut))  # what the line carried
             http = post_stt(srv, decoded)
             assert f["stt"]["output"] == http["output"] == f["text"]
             assert f["text"].startswith(fakes.HEARD + " ")

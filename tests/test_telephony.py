@@ -15,19 +15,14 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from foundry.g711 import alaw_decode, alaw_encode, mulaw_decode, mulaw_encode
+from foundry.phone_channel import ChannelSettings, channel_plan, telephone_channel
 from foundry.telephony import (
     ENCODINGS,
     TELEPHONY_ERROR_REASONS,
-    ChannelSettings,
     TelephonyError,
-    alaw_decode,
-    alaw_encode,
-    channel_plan,
     decode_telephony,
     encode_telephony,
-    mulaw_decode,
-    mulaw_encode,
-    telephone_channel,
     to_model_rate,
 )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from foundry import audio, telephony
+from foundry import audio, phone_channel
 from foundry.silver import bandwidth
 from foundry.train import channel
 
@@ -27,7 +27,7 @@ def test_training_channel_is_off_by_default_and_deterministic_when_on():
     again = channel.augmented("stt", raw, data)
     changed = [a["audio"]["bytes"] != b["audio"]["bytes"] for a, b in zip(first, data, strict=True)]
     assert [r["audio"]["bytes"] for r in first] == [r["audio"]["bytes"] for r in again]
-    plan = telephony.ChannelSettings(probability=0.5, codec="random", seed=7)
+    plan = phone_channel.ChannelSettings(probability=0.5, codec="random", seed=7)
     assert changed == [plan.plan(r["id"]) is not None for r in data]
     assert 10 < sum(changed) < 30
     assert channel.augmented("intent", raw, data) is data  # text engines: never

@@ -38,7 +38,7 @@ import numpy as np
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from foundry import telephony
+from foundry import g711
 from foundry.deploy import models
 from foundry.deploy.limits import ClientError
 from foundry.deploy.stream import CallSession, StreamSettings
@@ -240,7 +240,7 @@ class _Twilio:
         except (binascii.Error, ValueError, TypeError):
             await self.send([_error("bad_base64", "media.payload is not base64 μ-law.")])
             return False
-        await self.send(await _feed(self.hub, self.session, telephony.mulaw_decode(codes)))
+        await self.send(await _feed(self.hub, self.session, g711.mulaw_decode(codes)))
         if self.session.seconds > self.hub.settings.max_call_s:
             await self.end(POLICY, f"over {self.hub.settings.max_call_s:g} s of audio (max_call_s)")
             return True

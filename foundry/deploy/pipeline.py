@@ -13,7 +13,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from foundry import atomic, integrity, paths, telephony
+from foundry import atomic, integrity, paths, phone_channel
 from foundry.deploy import gate, models, registry, shadow
 from foundry.deploy.limits import Limits
 from foundry.deploy.serve import Running, Service
@@ -142,9 +142,9 @@ def deploy_engine(
     validation = clean
     if opts["gate_channel"] == "telephone":
         # judged on the call the IVR hears: both models on the same degraded test audio
-        channel = telephony.ChannelSettings.from_config(opts["channel"], "deploy.channel")
+        channel = phone_channel.ChannelSettings.from_config(opts["channel"], "deploy.channel")
         phone = [
-            {"audio": telephony.channel_wav(x["audio"], i, channel)}
+            {"audio": phone_channel.channel_wav(x["audio"], i, channel)}
             for i, x in zip(ids, inputs, strict=True)
         ]
         cand_phone = models.predict_all(cand_pred, phone, bs)

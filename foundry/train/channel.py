@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from foundry import engines, telephony
+from foundry import engines, phone_channel
 from foundry.train import metrics
 
 # engines.<engine>.telephone: what training applies (probability 0 = off, the default)
@@ -19,21 +19,21 @@ TRAIN_DEFAULTS = {"probability": 0.0, "codec": "random", "snr_db": None, "seed":
 EVAL_DEFAULTS = {"probability": 1.0, "codec": "mulaw", "snr_db": None, "seed": 1234}
 
 
-def train_channel(raw: dict[str, Any]) -> telephony.ChannelSettings | None:
+def train_channel(raw: dict[str, Any]) -> phone_channel.ChannelSettings | None:
     """The training channel of ``engines.<engine>.telephone``; None when it is off."""
     spec = {**TRAIN_DEFAULTS, **(raw.get("telephone") or {})}
     spec.pop("evaluate", None)
-    settings = telephony.ChannelSettings.from_config(spec, "engines.<engine>.telephone")
+    settings = phone_channel.ChannelSettings.from_config(spec, "engines.<engine>.telephone")
     return settings if settings.probability > 0 else None
 
 
-def eval_channel(raw: dict[str, Any]) -> telephony.ChannelSettings:
+def eval_channel(raw: dict[str, Any]) -> phone_channel.ChannelSettings:
     seed = (raw.get("telephone") or {}).get("seed", EVAL_DEFAULTS["seed"])
-    return telephony.ChannelSettings.from_config({**EVAL_DEFAULTS, "seed": seed})
+    return phone_channel.ChannelSettings.from_config({**EVAL_DEFAULTS, "seed": seed})
 
 
 def through_channel(
-    rows: list[dict[str, Any]], settings: telephony.ChannelSettings
+    rows: list[dict[str, Any]], settings: phone_channel.ChannelSettings
 ) -> list[dict[str, Any]]:
     """Copies of the rows whose audio went through the channel (where the plan says so)."""
     out = []
@@ -41,7 +41,7 @@ def through_channel(
         if settings.plan(r["id"]) is None:
             out.append(r)
             continue
-        wav = telephony.channel_wav(r["audio"]["bytes"], r["id"], settings)
+        wav = phone_channel.channel_wav(r["audio"]["bytes"], r["id"], settings)
         out.append({**r, "audio": {**r["audio"], "bytes": wav}})
     return out
 
