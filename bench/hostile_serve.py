@@ -1,7 +1,7 @@
 """Measure how `foundry serve` takes hostile requests (issue 12): answer times, RSS, status codes.
 
 The service runs in its own process (fake predictors, the real HTTP stack) so its RSS is its own.
-One keep-alive connection sends the hostile corpus of tests/test_hostile_serve.py, each case
+One keep-alive connection sends the hostile corpus of tests/deploy/test_hostile_serve.py, each case
 followed by a valid request; then 50 MB bodies (declared and chunked) and the heaviest audio a
 request may carry. Nothing is downloaded; it takes well under a minute. Run from the project root:
 
@@ -116,7 +116,7 @@ def declared_over_limit(host: str, port: int, size: int, valid: bytes) -> tuple[
 
 
 def run(rounds: int) -> dict[str, Any]:
-    sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+    sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "deploy")]
     import test_hostile_serve as th
 
     from bench.measure import service_child

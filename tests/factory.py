@@ -95,7 +95,7 @@ def make_project(tmp: Path, datasets: dict[str, dict[str, Any]], **overrides: An
     cfg = yaml.safe_load((ROOT / "config/config.yaml").read_text())
     cfg["datasets"] = datasets
     # Test datasets speak in tones, which the speech detector rightly rejects: tests that are
-    # not about the quality gates switch it off (tests/test_quality.py covers it).
+    # not about the quality gates switch it off (tests/silver/test_quality.py covers it).
     cfg["quality"] = {"vad": {"enabled": False}}
     cfg.update(overrides)
     (tmp / "config/config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True))

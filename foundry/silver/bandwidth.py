@@ -24,7 +24,7 @@ def welch_psd(y: np.ndarray, sr: int, nperseg: int) -> tuple[np.ndarray, np.ndar
     periodic Hann window, 50% overlap, per-segment mean removed and density scaling.
 
     Written in numpy because importing scipy.signal costs a shard job more CPU (~1.2 s) than
-    measuring a few hundred clips; tests/test_quality.py checks it against scipy.
+    measuring a few hundred clips; tests/silver/test_quality.py checks it against scipy.
     """
     step = nperseg - nperseg // 2
     count = (y.size - nperseg // 2) // step

@@ -15,7 +15,7 @@ from hubserver import hub_project, parquet_bytes, run_snakemake
 
 from foundry.silver import shards
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CODE = [p for d in ("foundry", "scripts", "rules") for p in sorted((ROOT / d).rglob("*"))]
 CODE = [p for p in CODE if p.suffix in (".py", ".smk")] + [ROOT / "Snakefile"]
 TOKEN = "hf_PlantedSecretTokenValue0123456789"

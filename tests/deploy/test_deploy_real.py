@@ -34,7 +34,7 @@ from foundry.gold import splits
 KEYS = {"balance": "ബാലൻസ്", "bill": "ബിൽ", "complaint": "പരാതി"}
 FILL = ["എന്റെ", "ഇന്ന്", "വേഗം", "ദയവായി", "അറിയണം", "നോക്കൂ", "ഒന്ന്", "ഇപ്പോൾ"]
 LABELS = sorted(KEYS)
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def rows(n: int, seed: int, prefix: str) -> list[dict[str, str]]:

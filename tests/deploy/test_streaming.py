@@ -30,7 +30,7 @@ from foundry.deploy.limits import Limits
 from foundry.deploy.serve import Running, Service
 from foundry.deploy.stream import StreamSettings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CLIPS = ROOT / "demo/hub/datasets/foundry-demo/indicvoices-ml/Data/Train"
 FRAME = 160  # 20 ms at 8 kHz, what Twilio sends
 

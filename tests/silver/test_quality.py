@@ -127,7 +127,7 @@ def test_detection_needs_no_torch():
         "    SpeechDetector(rate_hz=rate).speech_segments(np.zeros(16000, np.float32), 16000)\n"
         "assert 'torch' not in sys.modules, 'torch was imported'\n"
     )
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root)
     assert r.returncode == 0, r.stderr
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from factory import make_project, speech_rows, text_rows, write_dataset
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CLUSTER = ROOT / "scripts" / "slurm_local_cluster.sh"
 DAEMONS = ("munged", "mungekey", "slurmctld", "slurmd", "sbatch", "srun", "squeue", "sinfo")
 SYSTEM_CONF = Path("/etc/slurm/slurm.conf")

@@ -42,7 +42,7 @@ def project(readme_build, tmp_path_factory) -> Path:
     """A copy of the README's build (the shipped demo config) as it was before deployment."""
     built = readme_build.project
     if not all((built / paths.metrics(e)).is_file() for e in ENGINES):
-        pytest.fail("the README's build made no models: see tests/test_readme.py's failure")
+        pytest.fail("the README's build made no models: see test_readme.py's failure")
     tmp = tmp_path_factory.mktemp("train") / "project"
     shutil.copytree(built, tmp, symlinks=True)
     shutil.rmtree(tmp / "deploy")  # these tests deploy on their own

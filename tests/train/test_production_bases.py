@@ -31,7 +31,7 @@ from foundry.gold import splits
 from foundry.train.data import inputs_of, read_split
 
 ENGINES = paths.TRAIN_ENGINES
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 # the bases config/production.yaml pins, each trained here on a stand-in of its repo's layout
 PRODUCTION = yaml.safe_load((ROOT / "config/production.yaml").read_text(encoding="utf-8"))
 REPOS = {e: PRODUCTION["models"][e]["hub"] for e in ENGINES}

@@ -30,7 +30,7 @@ from foundry.deploy import models, monitoring, registry
 from foundry.deploy.request_audio import standard_wav
 from foundry.deploy.serve import Running, Service, mirrored
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 Samples = dict[str, dict[tuple[tuple[str, str], ...], float]]
 
 
