@@ -532,6 +532,15 @@ def create_app(service: Service) -> Any:
     """The FastAPI app: POST /v1/<engine>, GET /v1/models, GET /healthz, GET /metrics."""
     app = FastAPI(title="Malayalam IVR foundry service")
     app.state.service = service
+    _error_answers(app, service)
+    _info_routes(app, service)
+    _stream_routes(app, service)
+    _predict_route(app, service)
+    return app
+
+
+def _error_answers(app: Any, service: Service) -> None:
+    """Every framework error as a counted one-sentence answer; the last resort for the rest."""
     metrics = service.metrics
 
     def internal_error(scope: dict) -> None:
@@ -556,6 +565,8 @@ def create_app(service: Service) -> Any:
         metrics.request(engine, 422, reason="invalid_request")
         return _error(422, "invalid_request", f"{where or 'the request'}: {msg}.")
 
+
+def _info_routes(app: Any, service: Service) -> None:
     @app.get("/healthz")
     def healthz() -> dict[str, Any]:
         return {"ok": True}
@@ -567,9 +578,11 @@ def create_app(service: Service) -> Any:
     @app.get("/metrics", include_in_schema=False)
     def scrape(request: Request) -> Response:
         """Prometheus exposition of this service's registry: counters only, no model call."""
-        body, content_type = metrics.exposition(request.headers.get("accept"))
+        body, content_type = service.metrics.exposition(request.headers.get("accept"))
         return Response(body, media_type=content_type)
 
+
+def _stream_routes(app: Any, service: Service) -> None:
     @app.websocket("/v1/stream/twilio")
     async def twilio(websocket: WebSocket) -> None:
         await callio.twilio_stream(service.hub, websocket)
@@ -581,6 +594,10 @@ def create_app(service: Service) -> Any:
     @app.websocket("/v1/stream/calls/{call}")
     async def call_events(websocket: WebSocket, call: str) -> None:
         await callio.call_events(service.hub, websocket, call[:64])
+
+
+def _predict_route(app: Any, service: Service) -> None:
+    metrics = service.metrics
 
     @app.post("/v1/{engine}")
     async def predict(engine: str, request: Request) -> JSONResponse:
@@ -596,16 +613,9 @@ def create_app(service: Service) -> Any:
                 received += len(chunk)
                 yield chunk
 
-        response = await respond(engine, request, chunks())
-        if received >= TRIM_AFTER_BYTES:  # the body and its decoded audio are garbage by now
-            await run_in_threadpool(memory.give_back_memory)
-        return response
-
-    async def respond(engine: str, request: Request, chunks: AsyncIterator[bytes]) -> JSONResponse:
-        """Every outcome as an answer (and one count): 4xx for the caller, 503/500 for us."""
         t0 = time.perf_counter()
         trace = monitoring.Trace()
-        response, reason = await outcome(engine, request, chunks, trace)
+        response, reason = await _outcome(service, engine, request, chunks(), trace)
         metrics.request(
             engine,
             response.status_code,
@@ -614,45 +624,50 @@ def create_app(service: Service) -> Any:
             seconds=time.perf_counter() - t0,
             audio_seconds=trace.audio_seconds,
         )
+        if received >= TRIM_AFTER_BYTES:  # the body and its decoded audio are garbage by now
+            await run_in_threadpool(memory.give_back_memory)
         return response
 
-    async def outcome(
-        engine: str, request: Request, chunks: AsyncIterator[bytes], trace: monitoring.Trace
-    ) -> tuple[JSONResponse, str | None]:
-        limits = service.limits
-        try:
-            request_body.check_headers(request.headers, models.is_audio(engine))
-            raw = await request_body.read_body(
-                chunks,
-                request.headers.get("content-length"),
-                limits.body_cap(models.is_audio(engine)),
-                limits.body_timeout_s,
-            )
-            header_id = request.headers.get("x-request-id")
-            answer = await run_in_threadpool(
-                service.answer,
-                engine,
-                raw,
-                header_id,
-                trace,
-                request.headers.get("content-type"),
-                dict(request.query_params),
-            )
-            return JSONResponse(answer), None
-        except ClientError as exc:
-            return JSONResponse(exc.payload(), status_code=exc.status), exc.reason
-        except ClientDisconnect:
-            reason = "client_disconnected"
-            return _error(400, reason, "the client left before the body arrived."), reason
-        except NoModel as exc:
-            return _error(503, "no_model", sanitize(str(exc)).rstrip(".") + "."), "no_model"
-        except Exception as exc:
-            log.exception("%s: the model failed on a request", engine)
-            name = type(exc).__name__
-            detail = f"engine '{engine}' failed on this request ({name}); it is logged."
-            return _error(500, "model_error", detail), "model_error"
 
-    return app
+async def _outcome(
+    service: Service,
+    engine: str,
+    request: Request,
+    chunks: AsyncIterator[bytes],
+    trace: monitoring.Trace,
+) -> tuple[JSONResponse, str | None]:
+    """Every outcome as an answer (and its reason): 4xx for the caller, 503/500 for us."""
+    limits = service.limits
+    try:
+        request_body.check_headers(request.headers, models.is_audio(engine))
+        raw = await request_body.read_body(
+            chunks,
+            request.headers.get("content-length"),
+            limits.body_cap(models.is_audio(engine)),
+            limits.body_timeout_s,
+        )
+        answer = await run_in_threadpool(
+            service.answer,
+            engine,
+            raw,
+            request.headers.get("x-request-id"),
+            trace,
+            request.headers.get("content-type"),
+            dict(request.query_params),
+        )
+        return JSONResponse(answer), None
+    except ClientError as exc:
+        return JSONResponse(exc.payload(), status_code=exc.status), exc.reason
+    except ClientDisconnect:
+        reason = "client_disconnected"
+        return _error(400, reason, "the client left before the body arrived."), reason
+    except NoModel as exc:
+        return _error(503, "no_model", sanitize(str(exc)).rstrip(".") + "."), "no_model"
+    except Exception as exc:
+        log.exception("%s: the model failed on a request", engine)
+        name = type(exc).__name__
+        detail = f"engine '{engine}' failed on this request ({name}); it is logged."
+        return _error(500, "model_error", detail), "model_error"
 
 
 def connection_guard(limits: Limits) -> ConnectionGuard:
