@@ -61,9 +61,9 @@ def evaluate(
 ) -> dict[str, Any]:
     """The gate's verdict as a JSON-ready dict: metrics, paired CI, named checks, pass/fail."""
     n = len(refs)
-    boot = opts["bootstrap"]
-    thr = opts["gate"]
+    boot, thr, kind = opts["bootstrap"], opts["gate"], opts["kind"]
     labels = sorted(set(labels or []) | set(refs))
+    transcript = kind == engines.GATE_TRANSCRIPT
     checks = [
         _check(
             "min_test_samples",
@@ -71,100 +71,124 @@ def evaluate(
             f"{n} labelled test items, need at least {opts['min_test_samples']}",
         )
     ]
-    out: dict[str, Any] = {"engine": engine, "n": n, "kind": opts["kind"]}
-    if opts["kind"] == engines.GATE_TRANSCRIPT:
+    out: dict[str, Any] = {"engine": engine, "n": n, "kind": kind}
+    if transcript:
         out["candidate_metrics"] = metrics.stt_metrics(refs, cand_hyps) if n else {}
     else:
         out["candidate_metrics"] = classifier_metrics(refs, cand_hyps, labels) if n else {}
+    out["champion_metrics"], out["difference"] = None, None
     if champ_hyps is None:
-        out["champion_metrics"] = None
-        out["difference"] = None
-        cm = out["candidate_metrics"]
-        if opts["kind"] == engines.GATE_TRANSCRIPT and thr.get("max_cer") is not None and n:
-            checks.append(
-                _check(
-                    "max_cer",
-                    100 * cm["cer"] <= thr["max_cer"],
-                    f"CER {100 * cm['cer']:.2f} points, ceiling {thr['max_cer']} points",
-                )
-            )
-        if opts["kind"] != engines.GATE_TRANSCRIPT and thr.get("min_macro_f1") is not None and n:
-            checks.append(
-                _check(
-                    "min_macro_f1",
-                    cm["macro_f1"] >= thr["min_macro_f1"],
-                    f"macro-F1 {cm['macro_f1']:.4f}, floor {thr['min_macro_f1']}",
-                )
-            )
+        checks += _floors(transcript, out["candidate_metrics"], thr) if n else []
     elif n:
         w = _resample_weights(n, int(boot["resamples"]), int(boot["seed"]))
-        conf = float(boot["confidence"])
-        if opts["kind"] == engines.GATE_TRANSCRIPT:
-            out["champion_metrics"] = metrics.stt_metrics(refs, champ_hyps)
-            a, b = metrics.stt_counts(refs, cand_hyps), metrics.stt_counts(refs, champ_hyps)
-            chars = w @ a["chars"]
-            diffs = 100 * (w @ a["char_edits"] - w @ b["char_edits"]) / chars
-            point = 100 * (out["candidate_metrics"]["cer"] - out["champion_metrics"]["cer"])
-            lo, hi = _ci(diffs, conf)
-            words = w @ a["words"]
-            wlo, whi = _ci(100 * (w @ a["word_edits"] - w @ b["word_edits"]) / words, conf)
-            out["difference"] = {
-                "metric": "cer_points(candidate - champion)",
-                "point": point,
-                "ci_low": lo,
-                "ci_high": hi,
-                "wer_points_ci": [wlo, whi],
-            }
-            checks.append(
-                _check(
-                    "cer_increase",
-                    hi <= thr["max_cer_increase"],
-                    f"CER difference {point:+.2f} points, {conf:.0%} CI [{lo:+.2f}, {hi:+.2f}]; "
-                    f"upper bound must be <= +{thr['max_cer_increase']}",
-                )
-            )
-        else:
-            out["champion_metrics"] = classifier_metrics(refs, champ_hyps, labels)
-            y = metrics.onehot(refs, labels)
-            pa, pb = metrics.onehot(cand_hyps, labels), metrics.onehot(champ_hyps, labels)
-            diffs = metrics.macro_f1(w, y, pa) - metrics.macro_f1(w, y, pb)
-            acc_a = (y * pa).sum(axis=1)
-            acc_b = (y * pb).sum(axis=1)
-            acc_diffs = (w @ (acc_a - acc_b)) / n
-            point = out["candidate_metrics"]["macro_f1"] - out["champion_metrics"]["macro_f1"]
-            lo, hi = _ci(diffs, conf)
-            out["difference"] = {
-                "metric": "macro_f1(candidate - champion)",
-                "point": point,
-                "ci_low": lo,
-                "ci_high": hi,
-                "accuracy_ci": list(_ci(acc_diffs, conf)),
-            }
-            checks.append(
-                _check(
-                    "macro_f1_drop",
-                    lo >= -thr["max_macro_f1_drop"],
-                    f"macro-F1 difference {point:+.4f}, {conf:.0%} CI [{lo:+.4f}, {hi:+.4f}]; "
-                    f"lower bound must be >= -{thr['max_macro_f1_drop']}",
-                )
-            )
-            rc, rb = out["candidate_metrics"]["recall"], out["champion_metrics"]["recall"]
-            drops = {lab: rc[lab] - rb[lab] for lab in sorted(rc)}
-            worst = [f"{lab} {d:+.3f}" for lab, d in drops.items() if d < -thr["max_recall_drop"]]
-            checks.append(
-                _check(
-                    "class_recall_drop",
-                    not worst,
-                    "recall drops beyond -"
-                    f"{thr['max_recall_drop']}: {', '.join(worst) if worst else 'none'}",
-                )
-            )
-            out["difference"]["recall"] = drops
-    else:
-        out["champion_metrics"], out["difference"] = None, None
+        versus = _stt_versus if transcript else _classifier_versus
+        checks += versus(
+            out, refs, cand_hyps, champ_hyps, labels, w, float(boot["confidence"]), thr
+        )
     out["bootstrap"] = dict(boot)
     out["thresholds"] = dict(thr)
     out["checks"] = checks
     out["passed"] = all(c["passed"] for c in checks)
     out["reasons"] = [f"{c['name']}: {c['detail']}" for c in checks if not c["passed"]]
     return out
+
+
+def _floors(transcript: bool, cm: dict[str, Any], thr: dict[str, Any]) -> list[dict[str, Any]]:
+    """No champion yet: the optional absolute floors (max_cer, min_macro_f1)."""
+    if transcript and thr.get("max_cer") is not None:
+        return [
+            _check(
+                "max_cer",
+                100 * cm["cer"] <= thr["max_cer"],
+                f"CER {100 * cm['cer']:.2f} points, ceiling {thr['max_cer']} points",
+            )
+        ]
+    if not transcript and thr.get("min_macro_f1") is not None:
+        return [
+            _check(
+                "min_macro_f1",
+                cm["macro_f1"] >= thr["min_macro_f1"],
+                f"macro-F1 {cm['macro_f1']:.4f}, floor {thr['min_macro_f1']}",
+            )
+        ]
+    return []
+
+
+def _stt_versus(
+    out: dict[str, Any],
+    refs: list[str],
+    cand: list[str],
+    champ: list[str],
+    labels: list[str],
+    w: np.ndarray,
+    conf: float,
+    thr: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """CER(candidate) - CER(champion) in points, paired bootstrap; WER's interval beside it."""
+    out["champion_metrics"] = metrics.stt_metrics(refs, champ)
+    a, b = metrics.stt_counts(refs, cand), metrics.stt_counts(refs, champ)
+    diffs = 100 * (w @ a["char_edits"] - w @ b["char_edits"]) / (w @ a["chars"])
+    point = 100 * (out["candidate_metrics"]["cer"] - out["champion_metrics"]["cer"])
+    lo, hi = _ci(diffs, conf)
+    words = w @ a["words"]
+    wlo, whi = _ci(100 * (w @ a["word_edits"] - w @ b["word_edits"]) / words, conf)
+    out["difference"] = {
+        "metric": "cer_points(candidate - champion)",
+        "point": point,
+        "ci_low": lo,
+        "ci_high": hi,
+        "wer_points_ci": [wlo, whi],
+    }
+    return [
+        _check(
+            "cer_increase",
+            hi <= thr["max_cer_increase"],
+            f"CER difference {point:+.2f} points, {conf:.0%} CI [{lo:+.2f}, {hi:+.2f}]; "
+            f"upper bound must be <= +{thr['max_cer_increase']}",
+        )
+    ]
+
+
+def _classifier_versus(
+    out: dict[str, Any],
+    refs: list[str],
+    cand: list[str],
+    champ: list[str],
+    labels: list[str],
+    w: np.ndarray,
+    conf: float,
+    thr: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """macro-F1(candidate) - macro-F1(champion), paired bootstrap, and each class's recall."""
+    n = len(refs)
+    out["champion_metrics"] = classifier_metrics(refs, champ, labels)
+    y = metrics.onehot(refs, labels)
+    pa, pb = metrics.onehot(cand, labels), metrics.onehot(champ, labels)
+    diffs = metrics.macro_f1(w, y, pa) - metrics.macro_f1(w, y, pb)
+    acc_diffs = (w @ ((y * pa).sum(axis=1) - (y * pb).sum(axis=1))) / n
+    point = out["candidate_metrics"]["macro_f1"] - out["champion_metrics"]["macro_f1"]
+    lo, hi = _ci(diffs, conf)
+    out["difference"] = {
+        "metric": "macro_f1(candidate - champion)",
+        "point": point,
+        "ci_low": lo,
+        "ci_high": hi,
+        "accuracy_ci": list(_ci(acc_diffs, conf)),
+    }
+    rc, rb = out["candidate_metrics"]["recall"], out["champion_metrics"]["recall"]
+    drops = {lab: rc[lab] - rb[lab] for lab in sorted(rc)}
+    out["difference"]["recall"] = drops
+    worst = [f"{lab} {d:+.3f}" for lab, d in drops.items() if d < -thr["max_recall_drop"]]
+    return [
+        _check(
+            "macro_f1_drop",
+            lo >= -thr["max_macro_f1_drop"],
+            f"macro-F1 difference {point:+.4f}, {conf:.0%} CI [{lo:+.4f}, {hi:+.4f}]; "
+            f"lower bound must be >= -{thr['max_macro_f1_drop']}",
+        ),
+        _check(
+            "class_recall_drop",
+            not worst,
+            f"recall drops beyond -{thr['max_recall_drop']}: {', '.join(worst) or 'none'}",
+        ),
+    ]
