@@ -118,18 +118,14 @@ def analyse(
     agree = agreement(
         engine, [r["champion"]["output"] for r in ok], [r["candidate"]["output"] for r in ok]
     )
-    champ_lat = [r["champion"]["latency_ms"] for r in done]
-    cand_lat = [r["candidate"]["latency_ms"] for r in ok]
-    p95_champ, p95_cand = _p95(champ_lat), _p95(cand_lat)
+    p95_champ = _p95([r["champion"]["latency_ms"] for r in done])
+    p95_cand = _p95([r["candidate"]["latency_ms"] for r in ok])
     error_rate = len(errors) / n if n else None
     limit = (
         p95_champ * spec["p95_latency_ratio"] + spec["p95_latency_slack_ms"]
         if p95_champ is not None
         else None
     )
-    need = float(spec["min_agreement"])
-    if expected_agreement is not None:
-        need = max(need, expected_agreement - float(spec["max_agreement_shift"]))
     checks = [
         gate._check(
             "shadow_min_samples",
@@ -141,14 +137,7 @@ def analyse(
             error_rate is not None and error_rate <= spec["max_error_rate"],
             f"candidate errors {len(errors)}/{n}, max rate {spec['max_error_rate']}",
         ),
-        gate._check(
-            "shadow_agreement",
-            agree is not None and agree >= need,
-            f"agreement with champion {agree if agree is None else round(agree, 4)}"
-            f", need >= {round(need, 4)} (offline agreement "
-            f"{expected_agreement if expected_agreement is None else round(expected_agreement, 4)}"
-            f" - {spec['max_agreement_shift']}, floor {spec['min_agreement']})",
-        ),
+        _agreement_check(agree, expected_agreement, spec),
         gate._check(
             "shadow_p95_latency",
             p95_cand is not None and limit is not None and p95_cand <= limit,
@@ -158,16 +147,7 @@ def analyse(
         ),
     ]
     if caller is not None:
-        bad = caller["requests"] - caller["status_codes"].get("200", 0)
-        checks.append(
-            gate._check(
-                "replay_requests_ok",
-                bad == 0 and caller.get("drained", True),
-                f"{bad} of {caller['requests']} replayed requests failed for the caller"
-                + (f" (first: {caller['failures'][0]})" if caller["failures"] else "")
-                + ("" if caller.get("drained", True) else "; shadow queue did not drain in time"),
-            )
-        )
+        checks.append(_caller_check(caller))
     report: dict[str, Any] = {
         "engine": engine,
         "samples": n,
@@ -181,27 +161,62 @@ def analyse(
         "caller": caller or {},
         "checks": checks,
     }
-    if refs:
-        labelled = [r for r in ok if r["request_id"].rsplit("#", 1)[0] in refs]
-        if labelled:
-            ref = [refs[r["request_id"].rsplit("#", 1)[0]] for r in labelled]
-            champ = [r["champion"]["output"] for r in labelled]
-            cand = [r["candidate"]["output"] for r in labelled]
-            if engines.get(engine).transcribes:
-                report["labelled"] = {
-                    "champion": metrics.stt_metrics(ref, champ),
-                    "candidate": metrics.stt_metrics(ref, cand),
-                }
-            else:
-                report["labelled"] = {
-                    "champion_accuracy": float(
-                        np.mean([a == b for a, b in zip(ref, champ, strict=True)])
-                    ),
-                    "candidate_accuracy": float(
-                        np.mean([a == b for a, b in zip(ref, cand, strict=True)])
-                    ),
-                    "n": len(ref),
-                }
+    labelled = _labelled(engine, ok, refs or {})
+    if labelled is not None:
+        report["labelled"] = labelled
     report["passed"] = all(c["passed"] for c in checks)
     report["reasons"] = [f"{c['name']}: {c['detail']}" for c in checks if not c["passed"]]
     return report
+
+
+def _agreement_check(
+    agree: float | None, expected: float | None, spec: dict[str, Any]
+) -> dict[str, Any]:
+    """Agreement with the champion, no lower than the offline test's minus the allowed shift."""
+    need = float(spec["min_agreement"])
+    if expected is not None:
+        need = max(need, expected - float(spec["max_agreement_shift"]))
+    return gate._check(
+        "shadow_agreement",
+        agree is not None and agree >= need,
+        f"agreement with champion {agree if agree is None else round(agree, 4)}"
+        f", need >= {round(need, 4)} (offline agreement "
+        f"{expected if expected is None else round(expected, 4)}"
+        f" - {spec['max_agreement_shift']}, floor {spec['min_agreement']})",
+    )
+
+
+def _caller_check(caller: dict[str, Any]) -> dict[str, Any]:
+    """Every replayed request answered 200, and the shadow queue drained."""
+    bad = caller["requests"] - caller["status_codes"].get("200", 0)
+    return gate._check(
+        "replay_requests_ok",
+        bad == 0 and caller.get("drained", True),
+        f"{bad} of {caller['requests']} replayed requests failed for the caller"
+        + (f" (first: {caller['failures'][0]})" if caller["failures"] else "")
+        + ("" if caller.get("drained", True) else "; shadow queue did not drain in time"),
+    )
+
+
+def _labelled(engine: str, ok: list[dict[str, Any]], refs: dict[str, str]) -> dict[str, Any] | None:
+    """Both models against the references of the replayed items that have one."""
+    labelled = [r for r in ok if r["request_id"].rsplit("#", 1)[0] in refs]
+    if not labelled:
+        return None
+    ref = [refs[r["request_id"].rsplit("#", 1)[0]] for r in labelled]
+    champ = [r["champion"]["output"] for r in labelled]
+    cand = [r["candidate"]["output"] for r in labelled]
+    if engines.get(engine).transcribes:
+        return {
+            "champion": metrics.stt_metrics(ref, champ),
+            "candidate": metrics.stt_metrics(ref, cand),
+        }
+
+    def accuracy(hyps: list[str]) -> float:
+        return float(np.mean([a == b for a, b in zip(ref, hyps, strict=True)]))
+
+    return {
+        "champion_accuracy": accuracy(champ),
+        "candidate_accuracy": accuracy(cand),
+        "n": len(ref),
+    }
