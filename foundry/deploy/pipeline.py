@@ -109,7 +109,40 @@ def deploy_engine(
     if before == cand.id:
         reasons = [f"candidate {cand.id} is already production; nothing to change"]
         return _finish(root, engine, cand, "promote", reasons, {"integrity": True}, before, extra)
+    champion = _verified_champion(root, engine)
+    judged = _offline_gate(root, engine, opts, cand, champion, test_path, labels, train_predictions)
+    if isinstance(judged, str):  # the registered copy does not answer like training's model
+        return _finish(
+            root, engine, cand, "rollback", [judged], {"integrity": False}, before, extra
+        )
+    validation, expected = judged
+    checks: dict[str, Any] = {"integrity": True, "offline_gate": validation["passed"]}
+    if not validation["passed"]:
+        reasons = ["offline gate failed: " + r for r in validation["reasons"]]
+        return _finish(root, engine, cand, "rollback", reasons, checks, before, extra)
+    if champion is None:
+        registry.promote(root, cand, ["first champion: offline gate passed"], cand.metrics)
+        reasons = ["no champion yet and the offline gate passed: first champion"]
+        return _finish(root, engine, cand, "promote", reasons, checks, before, extra)
+    report = run_shadow(root, engine, cand, opts, replay_path, expected)
+    checks["shadow"] = report["passed"]
+    if not report["passed"]:
+        reasons = ["shadow guardrail failed: " + r for r in report["reasons"]]
+        return _finish(root, engine, cand, "rollback", reasons, checks, before, extra)
+    registry.verify(root, cand)  # bytes unchanged since they were tested
+    d = validation["difference"]
+    reasons = [
+        f"offline gate passed ({d['metric']} {d['point']:+.4f}, CI [{d['ci_low']:+.4f}, "
+        f"{d['ci_high']:+.4f}])",
+        f"shadow passed ({report['samples']} mirrored requests, agreement "
+        f"{report['agreement']:.3f}, candidate errors {report['candidate_errors']})",
+    ]
+    registry.promote(root, cand, reasons, {"validation": validation["candidate_metrics"]})
+    return _finish(root, engine, cand, "promote", reasons, checks, before, extra)
 
+
+def _verified_champion(root: Path, engine: str) -> registry.Candidate | None:
+    """The production candidate, its bytes checked: a damaged champion stops the deploy."""
     champion = registry.production_candidate(root, engine)
     if champion is not None:
         try:
@@ -119,8 +152,21 @@ def deploy_engine(
                 f"{exc}. The CURRENT production adapter is affected: run "
                 f"`foundry rollback {engine}` to restore the previous champion"
             ) from None
+    return champion
 
-    # --- offline gate ------------------------------------------------------------------
+
+def _offline_gate(
+    root: Path,
+    engine: str,
+    opts: dict[str, Any],
+    cand: registry.Candidate,
+    champion: registry.Candidate | None,
+    test_path: str | Path,
+    labels: list[str] | None,
+    train_predictions: dict[str, str] | None,
+) -> tuple[dict[str, Any], float | None] | str:
+    """validation.json (both models on the test split, on the telephone channel where set) and
+    the agreement the shadow should expect; or why the candidate does not reproduce training."""
     ids, inputs, refs = models.read_items(test_path, engine)
     bs = int(opts["batch_size"])
     cand_pred = models.load(engine, root / cand.adapter, registry.base_path(root, cand))
@@ -128,11 +174,8 @@ def deploy_engine(
     if train_predictions:
         problem = reproduces(ids, cand_hyps, train_predictions, opts["max_prediction_mismatch"])
         if problem:
-            reasons = [f"{engine}: candidate {cand.id} {problem}"]
-            checks = {"integrity": False}
-            return _finish(root, engine, cand, "rollback", reasons, checks, before, extra)
-    champ_pred = None
-    champ_hyps = None
+            return f"{engine}: candidate {cand.id} {problem}"
+    champ_pred, champ_hyps = None, None
     if champion is not None:
         champ_pred = models.load(
             engine, root / champion.adapter, registry.base_path(root, champion)
@@ -156,32 +199,8 @@ def deploy_engine(
     validation["channel"] = opts["gate_channel"]
     validation.update({"candidate": cand.id, "champion": champion.id if champion else None})
     atomic.write_json(_cdir(root, engine, cand.id) / "validation.json", validation)
-    checks: dict[str, Any] = {"integrity": True, "offline_gate": validation["passed"]}
-    if not validation["passed"]:
-        reasons = ["offline gate failed: " + r for r in validation["reasons"]]
-        return _finish(root, engine, cand, "rollback", reasons, checks, before, extra)
-    if champion is None:
-        registry.promote(root, cand, ["first champion: offline gate passed"], cand.metrics)
-        reasons = ["no champion yet and the offline gate passed: first champion"]
-        return _finish(root, engine, cand, "promote", reasons, checks, before, extra)
-
-    # --- shadow ------------------------------------------------------------------------
-    expected = shadow.agreement(engine, champ_hyps or [], cand_hyps)
-    report = run_shadow(root, engine, cand, opts, replay_path, expected)
-    checks["shadow"] = report["passed"]
-    if not report["passed"]:
-        reasons = ["shadow guardrail failed: " + r for r in report["reasons"]]
-        return _finish(root, engine, cand, "rollback", reasons, checks, before, extra)
-    registry.verify(root, cand)  # bytes unchanged since they were tested
-    d = validation["difference"]
-    reasons = [
-        f"offline gate passed ({d['metric']} {d['point']:+.4f}, CI [{d['ci_low']:+.4f}, "
-        f"{d['ci_high']:+.4f}])",
-        f"shadow passed ({report['samples']} mirrored requests, agreement "
-        f"{report['agreement']:.3f}, candidate errors {report['candidate_errors']})",
-    ]
-    registry.promote(root, cand, reasons, {"validation": validation["candidate_metrics"]})
-    return _finish(root, engine, cand, "promote", reasons, checks, before, extra)
+    expected = shadow.agreement(engine, champ_hyps, cand_hyps) if champ_hyps is not None else None
+    return validation, expected
 
 
 def run_shadow(
