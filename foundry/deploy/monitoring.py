@@ -115,6 +115,132 @@ class _ServingCollector:
         yield depth
 
 
+@dataclass(frozen=True)
+class MetricSpec:
+    """One Prometheus series family of the service: the one place its name, help and labels live."""
+
+    attr: str  # the Metrics attribute
+    kind: type
+    name: str
+    help: str
+    labels: tuple[str, ...] = ()
+    buckets: tuple[float, ...] = ()
+
+
+_EM = ("engine", "model")
+METRICS: tuple[MetricSpec, ...] = (
+    MetricSpec(
+        "requests",
+        Counter,
+        "foundry_requests",
+        "Answered requests by engine, serving model and status class.",
+        ("engine", "model", "status"),
+    ),
+    MetricSpec(
+        "errors",
+        Counter,
+        "foundry_request_errors",
+        "4xx/5xx answers by engine, status class and reason name.",
+        ("engine", "status", "reason"),
+    ),
+    MetricSpec(
+        "latency",
+        Histogram,
+        "foundry_request_duration_seconds",
+        "Time in the service (body read, checks, model) for 2xx answers.",
+        _EM,
+        LATENCY_BUCKETS,
+    ),
+    MetricSpec(
+        "inference",
+        Histogram,
+        "foundry_inference_duration_seconds",
+        "Time in one model call (including its lock), production or shadow.",
+        ("engine", "model", "role"),
+        LATENCY_BUCKETS,
+    ),
+    MetricSpec(
+        "batch_size",
+        Histogram,
+        "foundry_batch_size",
+        "Requests answered by one production model call (micro-batching).",
+        _EM,
+        (1, 2, 3, 4, 6, 8, 12, 16, 32),
+    ),
+    MetricSpec(
+        "audio",
+        Counter,
+        "foundry_audio_seconds",
+        "Seconds of (standardized) audio in 2xx answers.",
+        ("engine",),
+    ),
+    MetricSpec(
+        "mirrored",
+        Counter,
+        "foundry_shadow_mirrored",
+        "Requests the deterministic traffic split sent to the shadow candidate.",
+        _EM,
+    ),
+    MetricSpec(
+        "dropped",
+        Counter,
+        "foundry_shadow_dropped",
+        "Mirrored requests dropped because the shadow queue was full.",
+        _EM,
+    ),
+    MetricSpec(
+        "failed",
+        Counter,
+        "foundry_shadow_failed",
+        "Mirrored requests on which the shadow candidate raised.",
+        _EM,
+    ),
+    MetricSpec(
+        "agreement",
+        Counter,
+        "foundry_shadow_agreement",
+        "Classifier engines: shadow label equal to production's (agree) or not (disagree).",
+        ("engine", "production", "shadow", "result"),
+    ),
+    MetricSpec(
+        "cer",
+        Histogram,
+        "foundry_shadow_cer",
+        "Text engines (stt): CER of the shadow's answer against production's.",
+        ("engine", "production", "shadow"),
+        CER_BUCKETS,
+    ),
+    MetricSpec(
+        "swaps",
+        Counter,
+        "foundry_model_swaps",
+        "Production model replaced by the watcher (event from production.json).",
+        ("engine", "event"),
+    ),
+    MetricSpec(
+        "load_errors",
+        Counter,
+        "foundry_model_load_errors",
+        "production.json/shadow.json versions that could not be loaded.",
+        ("engine", "role"),
+    ),
+    MetricSpec(
+        "streams",
+        Gauge,
+        "foundry_active_streams",
+        "Live calls streaming now (Twilio Media Streams and AudioSocket).",
+    ),
+    MetricSpec(
+        "stream_latency",
+        Histogram,
+        "foundry_stream_final_seconds",
+        "From an utterance's endpoint to its final answer (stt and the other engines).",
+        (),
+        LATENCY_BUCKETS,
+    ),
+)
+
+
 class Metrics:
     """All of one service's metrics; every method is cheap, thread-safe and never raises on labels.
 
@@ -130,99 +256,9 @@ class Metrics:
         self.engines = frozenset(engine_names)
         self.registry = CollectorRegistry(auto_describe=False)
         reg = self.registry
-        self.requests = Counter(
-            "foundry_requests",
-            "Answered requests by engine, serving model and status class.",
-            ("engine", "model", "status"),
-            registry=reg,
-        )
-        self.errors = Counter(
-            "foundry_request_errors",
-            "4xx/5xx answers by engine, status class and reason name.",
-            ("engine", "status", "reason"),
-            registry=reg,
-        )
-        self.latency = Histogram(
-            "foundry_request_duration_seconds",
-            "Time in the service (body read, checks, model) for 2xx answers.",
-            ("engine", "model"),
-            buckets=LATENCY_BUCKETS,
-            registry=reg,
-        )
-        self.inference = Histogram(
-            "foundry_inference_duration_seconds",
-            "Time in one model call (including its lock), production or shadow.",
-            ("engine", "model", "role"),
-            buckets=LATENCY_BUCKETS,
-            registry=reg,
-        )
-        self.batch_size = Histogram(
-            "foundry_batch_size",
-            "Requests answered by one production model call (micro-batching).",
-            ("engine", "model"),
-            buckets=(1, 2, 3, 4, 6, 8, 12, 16, 32),
-            registry=reg,
-        )
-        self.audio = Counter(
-            "foundry_audio_seconds",
-            "Seconds of (standardized) audio in 2xx answers.",
-            ("engine",),
-            registry=reg,
-        )
-        self.mirrored = Counter(
-            "foundry_shadow_mirrored",
-            "Requests the deterministic traffic split sent to the shadow candidate.",
-            ("engine", "model"),
-            registry=reg,
-        )
-        self.dropped = Counter(
-            "foundry_shadow_dropped",
-            "Mirrored requests dropped because the shadow queue was full.",
-            ("engine", "model"),
-            registry=reg,
-        )
-        self.failed = Counter(
-            "foundry_shadow_failed",
-            "Mirrored requests on which the shadow candidate raised.",
-            ("engine", "model"),
-            registry=reg,
-        )
-        self.agreement = Counter(
-            "foundry_shadow_agreement",
-            "Classifier engines: shadow label equal to production's (agree) or not (disagree).",
-            ("engine", "production", "shadow", "result"),
-            registry=reg,
-        )
-        self.cer = Histogram(
-            "foundry_shadow_cer",
-            "Text engines (stt): CER of the shadow's answer against production's.",
-            ("engine", "production", "shadow"),
-            buckets=CER_BUCKETS,
-            registry=reg,
-        )
-        self.swaps = Counter(
-            "foundry_model_swaps",
-            "Production model replaced by the watcher (event from production.json).",
-            ("engine", "event"),
-            registry=reg,
-        )
-        self.load_errors = Counter(
-            "foundry_model_load_errors",
-            "production.json/shadow.json versions that could not be loaded.",
-            ("engine", "role"),
-            registry=reg,
-        )
-        self.streams = Gauge(
-            "foundry_active_streams",
-            "Live calls streaming now (Twilio Media Streams and AudioSocket).",
-            registry=reg,
-        )
-        self.stream_latency = Histogram(
-            "foundry_stream_final_seconds",
-            "From an utterance's endpoint to its final answer (stt and the other engines).",
-            buckets=LATENCY_BUCKETS,
-            registry=reg,
-        )
+        for m in METRICS:
+            extra = {"buckets": m.buckets} if m.buckets else {}
+            setattr(self, m.attr, m.kind(m.name, m.help, m.labels, registry=reg, **extra))
         if serving is not None:
             reg.register(_ServingCollector(serving))
 

@@ -503,3 +503,15 @@ def test_answer_cer_and_wav_seconds() -> None:
     assert monitoring.answer_cer("", "") == 0.0
     assert monitoring.wav_seconds(standard_wav(tone(220, 2.5))) == 2.5
     assert monitoring.wav_seconds(b"not a wav") == 0.0
+
+
+def test_every_metric_family_is_documented_with_its_labels() -> None:
+    """monitoring.METRICS is the one list of the service's series; docs/monitoring.md's table
+    names each with its type and labels."""
+    doc = (ROOT / "docs/monitoring.md").read_text(encoding="utf-8")
+    kinds = {"Counter": "counter", "Histogram": "histogram", "Gauge": "gauge"}
+    for m in monitoring.METRICS:
+        name = m.name + ("_total" if m.kind.__name__ == "Counter" else "")
+        labels = ", ".join(f"`{x}`" for x in m.labels)
+        row = f"| `{name}` | {kinds[m.kind.__name__]} | {labels} |".replace("|  |", "| |")
+        assert row in doc, row
