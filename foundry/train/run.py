@@ -6,6 +6,7 @@ import importlib
 import json
 import logging
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,16 +47,7 @@ def train_engine(
     settings = common.Settings.from_config(cfg, engine, threads)
     task = base_mod.task_of(engine, settings.get("arch"))
     common.seed_everything(settings.seed, settings.threads)
-    rel_base = paths.base_model_dir(engine)
-    base_dir = Path(rel_base) if root == Path(".") else root / rel_base
-    base_meta = json.loads((base_dir / common.FOUNDRY_META).read_text(encoding="utf-8"))
-    base_files = base_mod.verify_base(base_dir, base_meta, engine)
-    splits.verify(engine, root)  # the bytes allocate wrote, or this job stops here
-    if base_meta.get("task") != task:
-        raise common.TrainError(
-            f"engine '{engine}': base model {base_dir} was built for '{base_meta.get('task')}' "
-            f"but engines.{engine}.arch asks for '{task}'; rebuild the base (rerun the workflow)"
-        )
+    base = _checked_base(root, engine, task)
     rows = {s: read_split(engine, s, root) for s in paths.SPLITS}
     require(engine, rows, ("train", "test"))
     # a configured share of the training audio goes through the telephone channel
@@ -63,53 +55,25 @@ def train_engine(
     labels = read_labels(engine, root) if task.endswith("classification") else {}
     dev = common.device()
     board = common.Board(root / paths.tensorboard_dir(engine))
-    ctx = Context(engine, settings, rows, labels, base_dir, base_meta, dev, board)
+    ctx = Context(engine, settings, rows, labels, base.dir, base.meta, dev, board)
     try:
         trainer = engines.get(engine).trainer
         result = importlib.import_module(f"foundry.train.{trainer}").train(ctx)
     finally:
         board.close()
     counts = common.param_counts(result.model)
-    meta = {
-        "engine": engine,
-        "task": task,
-        "base_dir": rel_base,
-        "seed": settings.seed,
-        "plumbing_check": bool(base_meta.get("plumbing_check")),
-        **result.meta,
-    }
-    with atomic_dir(root / paths.adapter_dir(engine)) as tmp:
-        result.model.save_pretrained(str(tmp), save_embedding_layers=False)
-        common.canonical_adapter_config(tmp)
-        for proc in result.processors:
-            proc.save_pretrained(str(tmp))
-        write_json(tmp / common.FOUNDRY_META, meta)
+    _save_adapter(root, engine, task, settings.seed, base, result)
+    _write_predictions(root, engine, task, [r["id"] for r in rows["test"]], result.predictions)
     adapter_bytes = common.weights_bytes(root / paths.adapter_dir(engine))
-    base_bytes = common.weights_bytes(base_dir)
-    ids = [r["id"] for r in rows["test"]]
-    if task != "masked_lm":
-        write_json(
-            root / paths.test_predictions(engine),
-            {
-                "engine": engine,
-                "items": [
-                    {"id": i, "prediction": p} for i, p in zip(ids, result.predictions, strict=True)
-                ],
-            },
-        )
-    else:
-        write_json(
-            root / paths.test_predictions(engine),
-            {"engine": engine, "items": [], "note": "masked-LM adaptation: no predictions"},
-        )
+    base_bytes = common.weights_bytes(base.dir)
     metrics = {
         "engine": engine,
         "task": task,
-        "plumbing_check": bool(base_meta.get("plumbing_check")),
+        "plumbing_check": bool(base.meta.get("plumbing_check")),
         "base": {
-            k: base_meta.get(k)
+            k: base.meta.get(k)
             for k in ("source", "repo", "revision", "family", "spec")
-            if base_meta.get(k) is not None
+            if base.meta.get(k) is not None
         },
         "device": dev.type,
         "seed": settings.seed,
@@ -127,23 +91,86 @@ def train_engine(
         "wall_time_s": round(time.monotonic() - t0, 2),
     }
     if engines.get(engine).is_audio:  # the same test split, heard through the telephone
-        from foundry.train import infer
-
-        predictor = infer.load_predictor(
-            engine, str(root / paths.adapter_dir(engine)), str(base_dir)
-        )
-        metrics["telephone"] = channel.telephone_scores(
-            engine, predictor, rows["test"], settings.raw, labels.get("labels")
-        )
-        if "telephone_untrained_base" in metrics:  # the trainer scored its base there too
-            metrics["telephone"]["untrained_base"] = metrics.pop("telephone_untrained_base")
+        _telephone_scores(root, engine, base.dir, rows["test"], settings.raw, labels, metrics)
     datasets = sorted({r["dataset"] for split in rows.values() for r in split if r.get("dataset")})
-    card.write(root / paths.adapter_dir(engine), engine, base_meta, rel_base, datasets, metrics)
+    card.write(root / paths.adapter_dir(engine), engine, base.meta, base.rel, datasets, metrics)
     # what deploy checks the adapter and base against before it registers them
     # (the base was hashed when it was checked above: only its record file is new to hash)
-    base_files = {**base_files, common.FOUNDRY_META: sha256_file(base_dir / common.FOUNDRY_META)}
+    base_files = {**base.files, common.FOUNDRY_META: sha256_file(base.dir / common.FOUNDRY_META)}
     adapter_files = integrity.tree_hashes(root / paths.adapter_dir(engine))
     metrics["artifacts"] = {"adapter": adapter_files, "base": base_files}
     write_json(root / paths.metrics(engine), metrics)
     log.info("%s: %s", engine, {k: metrics[k] for k in ("adapted", "untrained_base")})
     return metrics
+
+
+@dataclass(frozen=True)
+class _Base:
+    rel: str  # models/<engine>/base, as the adapter and metrics.json name it
+    dir: Path
+    meta: dict[str, Any]
+    files: dict[str, str]  # sha256 of each file, as checked
+
+
+def _checked_base(root: Path, engine: str, task: str) -> _Base:
+    """The base model and splits this job trains on, each checked against its record."""
+    rel = paths.base_model_dir(engine)
+    base_dir = Path(rel) if root == Path(".") else root / rel
+    meta = json.loads((base_dir / common.FOUNDRY_META).read_text(encoding="utf-8"))
+    files = base_mod.verify_base(base_dir, meta, engine)
+    splits.verify(engine, root)  # the bytes allocate wrote, or this job stops here
+    if meta.get("task") != task:
+        raise common.TrainError(
+            f"engine '{engine}': base model {base_dir} was built for '{meta.get('task')}' "
+            f"but engines.{engine}.arch asks for '{task}'; rebuild the base (rerun the workflow)"
+        )
+    return _Base(rel, base_dir, meta, files)
+
+
+def _save_adapter(root: Path, engine: str, task: str, seed: int, base: _Base, result: Any) -> None:
+    meta = {
+        "engine": engine,
+        "task": task,
+        "base_dir": base.rel,
+        "seed": seed,
+        "plumbing_check": bool(base.meta.get("plumbing_check")),
+        **result.meta,
+    }
+    with atomic_dir(root / paths.adapter_dir(engine)) as tmp:
+        result.model.save_pretrained(str(tmp), save_embedding_layers=False)
+        common.canonical_adapter_config(tmp)
+        for proc in result.processors:
+            proc.save_pretrained(str(tmp))
+        write_json(tmp / common.FOUNDRY_META, meta)
+
+
+def _write_predictions(
+    root: Path, engine: str, task: str, ids: list[str], predictions: list[str]
+) -> None:
+    """test_predictions.json: what the trained model answered, for deploy to reproduce."""
+    if task == "masked_lm":
+        out = {"engine": engine, "items": [], "note": "masked-LM adaptation: no predictions"}
+    else:
+        items = [{"id": i, "prediction": p} for i, p in zip(ids, predictions, strict=True)]
+        out = {"engine": engine, "items": items}
+    write_json(root / paths.test_predictions(engine), out)
+
+
+def _telephone_scores(
+    root: Path,
+    engine: str,
+    base_dir: Path,
+    test: list[dict[str, Any]],
+    raw: dict[str, Any],
+    labels: dict[str, Any],
+    metrics: dict[str, Any],
+) -> None:
+    """The saved adapter on the test split through the telephone channel (metrics["telephone"])."""
+    from foundry.train import infer
+
+    predictor = infer.load_predictor(engine, str(root / paths.adapter_dir(engine)), str(base_dir))
+    metrics["telephone"] = channel.telephone_scores(
+        engine, predictor, test, raw, labels.get("labels")
+    )
+    if "telephone_untrained_base" in metrics:  # the trainer scored its base there too
+        metrics["telephone"]["untrained_base"] = metrics.pop("telephone_untrained_base")
