@@ -269,32 +269,8 @@ def allocate(cfg: dict[str, Any], engine: str, root: str | Path = ".") -> dict[s
     root = Path(root)
     datasets = sorted(d for d, s in cfg["datasets"].items() if engine in s["engines"])
     eng = engines.get(engine)
-    audio = eng.is_audio
-    salt = cfg["splits"]["salt"]
-    ratios = cfg["splits"]["ratios"]
-    lookup = dialect_lookup(cfg.get("dialect_map", {}))
-    rows: list[dict[str, Any]] = []
-    no_region: Counter[str] = Counter()
-    for ds in datasets:
-        for r in pq.read_table(root / paths.silver_manifest(ds)).to_pylist():
-            if eng.regions:
-                origin = r.get("dialect") or r["label"]
-                region = lookup.get(dialects.key(origin)) if origin else None
-                if region is None:
-                    no_region[f"{origin or '(empty)'} ({ds})"] += 1
-                    continue
-                r["label"] = region
-            rows.append(r)
-    if no_region:
-        log.warning(
-            "engine %s: %d item(s) from outside Kerala or of unknown district get no dialect "
-            "label: %s (extend config dialect_map if a name is a Kerala district)",
-            engine,
-            sum(no_region.values()),
-            dict(no_region),
-        )
-    if not rows:
-        raise SplitError(f"engine '{engine}': no usable items in {datasets}; see silver rejects")
+    salt, ratios = cfg["splits"]["salt"], cfg["splits"]["ratios"]
+    rows, no_region = _engine_rows(root, engine, datasets, cfg.get("dialect_map", {}))
     keys = group_keys(rows)
     split_rows: dict[str, list[dict[str, Any]]] = {s: [] for s in paths.SPLITS}
     pinned, allowed = published_splits(cfg, rows, keys)
@@ -314,31 +290,67 @@ def allocate(cfg: dict[str, Any], engine: str, root: str | Path = ".") -> dict[s
         split_rows["train"], capped = cap_classes(
             split_rows["train"], cfg["balance"]["max_class_ratio"], salt
         )
-    if audio:
+    if eng.is_audio:
         _attach_audio(root, split_rows)
     for s in paths.SPLITS:
         split_rows[s].sort(key=lambda r: r["id"])
-        write_parquet(root / paths.split_file(engine, s), _table(split_rows[s], audio))
+        write_parquet(root / paths.split_file(engine, s), _table(split_rows[s], eng.is_audio))
     labels: dict[str, Any] = {"engine": engine}
     if eng.classifier:
-        names = sorted({r["label"] for rs in split_rows.values() for r in rs})
-        labels["labels"] = names
+        labels["labels"] = sorted({r["label"] for rs in split_rows.values() for r in rs})
         labels["class_weights"] = class_weights(split_rows["train"])
-    stats = _stats(engine, datasets, split_rows, audio, capped, no_region, n_groups)
+    stats = _stats(engine, datasets, split_rows, eng.is_audio, capped, no_region, n_groups)
     if eng.regions:
         stats["no_dialect_region"] = dict(sorted(no_region.items()))
     stats["upstream_splits"] = _upstream_counts(split_rows)
     stats["silver_rejects"] = _silver_rejects(root, datasets)
-    if audio:
-        for s in paths.SPLITS:
-            stats[s]["narrowband"] = sum(bool(r.get("narrowband")) for r in split_rows[s])
-            cut = [r for r in split_rows[s] if r.get("parent_id")]
-            stats[s]["segments"] = len(cut)  # utterances cut from long recordings
-            stats[s]["segment_hours"] = round(sum(r["duration"] for r in cut) / 3600, 4)
+    if eng.is_audio:
+        _audio_stats(stats, split_rows)
     write_json(root / paths.split_labels(engine), labels)
     write_json(root / paths.split_stats(engine), stats)
     write_json(root / paths.split_checksums(engine), checksums(engine, root))
     return stats
+
+
+def _engine_rows(
+    root: Path, engine: str, datasets: list[str], dialect_map: dict[str, Any]
+) -> tuple[list[dict[str, Any]], Counter[str]]:
+    """Every silver item of the engine's datasets; a region engine labels each by its district
+    (items outside Kerala or of an unknown district are counted, not kept)."""
+    regions = engines.get(engine).regions
+    lookup = dialect_lookup(dialect_map)
+    rows: list[dict[str, Any]] = []
+    no_region: Counter[str] = Counter()
+    for ds in datasets:
+        for r in pq.read_table(root / paths.silver_manifest(ds)).to_pylist():
+            if regions:
+                origin = r.get("dialect") or r["label"]
+                region = lookup.get(dialects.key(origin)) if origin else None
+                if region is None:
+                    no_region[f"{origin or '(empty)'} ({ds})"] += 1
+                    continue
+                r["label"] = region
+            rows.append(r)
+    if no_region:
+        log.warning(
+            "engine %s: %d item(s) from outside Kerala or of unknown district get no dialect "
+            "label: %s (extend config dialect_map if a name is a Kerala district)",
+            engine,
+            sum(no_region.values()),
+            dict(no_region),
+        )
+    if not rows:
+        raise SplitError(f"engine '{engine}': no usable items in {datasets}; see silver rejects")
+    return rows, no_region
+
+
+def _audio_stats(stats: dict[str, Any], split_rows: dict[str, list[dict[str, Any]]]) -> None:
+    """Per split: narrow-band clips, and utterances cut from long recordings."""
+    for s in paths.SPLITS:
+        stats[s]["narrowband"] = sum(bool(r.get("narrowband")) for r in split_rows[s])
+        cut = [r for r in split_rows[s] if r.get("parent_id")]
+        stats[s]["segments"] = len(cut)  # utterances cut from long recordings
+        stats[s]["segment_hours"] = round(sum(r["duration"] for r in cut) / 3600, 4)
 
 
 def checksums(engine: str, root: str | Path = ".") -> dict[str, Any]:

@@ -51,7 +51,27 @@ def segment_by_timestamps(
     n = int(x.shape[0])
     if sr <= 0:
         raise ValueError(f"sample rate must be positive, got {sr}")
-    duration = n / sr
+    ids, spans, bad = _checked_spans(segments, n / sr, sr, tolerance)
+    good = sorted((spans[i][0], spans[i][1], i) for i in range(len(spans)) if i not in bad)
+    _overlaps(good, ids, spans, bad, tolerance)
+    if bad and rejects is None:
+        raise bad[min(bad)]
+    if rejects is not None:
+        rejects.extend((ids[i], bad[i]) for i in sorted(bad))
+    out = []
+    for s, e, i in good:
+        if i in bad:
+            continue
+        a, b = round(s * sr), min(n, round(e * sr))
+        text = segments[i].get("text")
+        out.append(Segment(x[a:b], a / sr, b / sr, "" if text is None else str(text), ids[i]))
+    return out
+
+
+def _checked_spans(
+    segments: Sequence[Mapping[str, Any]], duration: float, sr: int, tolerance: float
+) -> tuple[list[str], list[tuple[float, float]], dict[int, QualityReject]]:
+    """Each segment's id and clamped span, or why it is bad (position -> reject)."""
     bad: dict[int, QualityReject] = {}
     ids: list[str] = []
     spans: list[tuple[float, float]] = []
@@ -78,7 +98,17 @@ def segment_by_timestamps(
         else:
             assert start is not None and end is not None
             spans[i] = (start, min(end, duration))
-    good = sorted((spans[i][0], spans[i][1], i) for i in range(len(spans)) if i not in bad)
+    return ids, spans, bad
+
+
+def _overlaps(
+    good: list[tuple[float, float, int]],
+    ids: list[str],
+    spans: list[tuple[float, float]],
+    bad: dict[int, QualityReject],
+    tolerance: float,
+) -> None:
+    """Both segments of an overlap beyond tolerance become bad (who owns the audio is unknown)."""
     reach_end, reach = -math.inf, -1  # the segment reaching furthest so far, in start order
     for s, e, i in good:
         if s < reach_end - tolerance:
@@ -94,18 +124,6 @@ def segment_by_timestamps(
                 )
         if e > reach_end:
             reach_end, reach = e, i
-    if bad and rejects is None:
-        raise bad[min(bad)]
-    if rejects is not None:
-        rejects.extend((ids[i], bad[i]) for i in sorted(bad))
-    out = []
-    for s, e, i in good:
-        if i in bad:
-            continue
-        a, b = round(s * sr), min(n, round(e * sr))
-        text = segments[i].get("text")
-        out.append(Segment(x[a:b], a / sr, b / sr, "" if text is None else str(text), ids[i]))
-    return out
 
 
 def segment_by_pauses(
