@@ -190,6 +190,26 @@ def check_shard(
     expected = None
     if rows is not None:
         expected = {i for i, r in rows.items() if r["shard"] == paths.shard_name(k)}
+    out = _shard_parts(ds, k, root, expected, resolved, fix)
+    if not (root / rel).exists():
+        return out + [problem(rel, "missing", fix)]
+    seen: set[str] = set()
+    item_problems: list[Problem] = []
+    try:  # the items' problems so far stay findings when the tar breaks off
+        _shard_items(root, rel, rows, fix, seen, resolved, item_problems)
+    except Exception as exc:  # noqa: BLE001 - tarfile/OS errors on a damaged file are findings
+        what = f"unreadable tar ({type(exc).__name__}: {exc})"
+        return out + item_problems + [problem(rel, what, fix)]
+    out += item_problems
+    for item in sorted((expected or set()) - seen):
+        out.append(problem(rel, "listed in the silver manifest but not in this shard", fix, item))
+    return out
+
+
+def _shard_parts(
+    ds: str, k: int, root: Path, expected: set[str] | None, resolved: frozenset[str], fix: str
+) -> list[Problem]:
+    """The shard's kept, rejected and hash parts: present, readable, the manifest's items."""
     out: list[Problem] = []
     for part_rel in (
         paths.shard_part(ds, k),
@@ -207,37 +227,38 @@ def check_shard(
             if ids != expected:
                 what = f"{len(ids)} kept items but the manifest puts {len(expected)} in this shard"
                 out.append(problem(part_rel, what, fix))
-    if not (root / rel).exists():
-        return out + [problem(rel, "missing", fix)]
-    seen: set[str] = set()
-    item_problems: list[Problem] = []
-    try:
-        with open(root / rel, "rb") as fh, tarfile.open(fileobj=fh, mode="r:") as tar:
-            current, parts = None, {}
-            for member in tar:
-                stem, _, ext = member.name.rpartition(".")
-                if not member.isfile() or "/" in member.name or ext not in ("wav", "json"):
-                    item_problems.append(problem(rel, f"unexpected member {member.name!r}", fix))
-                    continue
-                if stem != current and current is not None:
-                    item_problems += _finish_item(rel, current, parts, rows, fix, seen, resolved)
-                    parts = {}
-                current = stem
-                body = tar.extractfile(member)
-                assert body is not None
-                parts[ext] = body.read()
-            if current is not None:
-                item_problems += _finish_item(rel, current, parts, rows, fix, seen, resolved)
-            tail = _tail_problem(fh, tar.offset)
-            if tail:
-                item_problems.append(problem(rel, tail, fix))
-    except Exception as exc:  # noqa: BLE001 - tarfile/OS errors on a damaged file are findings
-        what = f"unreadable tar ({type(exc).__name__}: {exc})"
-        return out + item_problems + [problem(rel, what, fix)]
-    out += item_problems
-    for item in sorted((expected or set()) - seen):
-        out.append(problem(rel, "listed in the silver manifest but not in this shard", fix, item))
     return out
+
+
+def _shard_items(
+    root: Path,
+    rel: str,
+    rows: dict[str, dict[str, Any]] | None,
+    fix: str,
+    seen: set[str],
+    resolved: frozenset[str],
+    found: list[Problem],
+) -> None:
+    """Each item of the tar (its .wav and .json, streamed), and what follows the last one."""
+    with open(root / rel, "rb") as fh, tarfile.open(fileobj=fh, mode="r:") as tar:
+        current, parts = None, {}
+        for member in tar:
+            stem, _, ext = member.name.rpartition(".")
+            if not member.isfile() or "/" in member.name or ext not in ("wav", "json"):
+                found.append(problem(rel, f"unexpected member {member.name!r}", fix))
+                continue
+            if stem != current and current is not None:
+                found.extend(_finish_item(rel, current, parts, rows, fix, seen, resolved))
+                parts = {}
+            current = stem
+            body = tar.extractfile(member)
+            assert body is not None
+            parts[ext] = body.read()
+        if current is not None:
+            found.extend(_finish_item(rel, current, parts, rows, fix, seen, resolved))
+        tail = _tail_problem(fh, tar.offset)
+        if tail:
+            found.append(problem(rel, tail, fix))
 
 
 def _finish_item(
