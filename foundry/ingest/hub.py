@@ -444,33 +444,7 @@ def ingest_hub(
             )
         )
         for f in files:
-            p = snap / f
-            if not p.is_file():
-                raise TransientHubError(
-                    f"dataset '{ds}': {f} missing after download of {repo}@{sha}"
-                )
-            want_sha, want_size = expected.get(f, (None, None))
-            if want_size is not None and p.stat().st_size != want_size:
-                _evict(p)
-                raise TransientHubError(
-                    f"dataset '{ds}': {f} is {p.stat().st_size} bytes, the Hub says {want_size}"
-                )
-            if want_sha:
-                got = verified[f] = sha256_file(p)
-                if got != want_sha:
-                    _evict(p)
-                    raise TransientHubError(
-                        f"dataset '{ds}': {f} failed its sha256 check; refetching"
-                    )
-            if f.endswith(".parquet"):
-                try:
-                    _check_parquet(p)
-                except Exception as exc:  # noqa: BLE001 - any read failure = corrupt download
-                    _evict(p)
-                    raise TransientHubError(
-                        f"dataset '{ds}': {f} from {repo}@{sha} is not a readable parquet file "
-                        f"({exc}); refetching"
-                    ) from exc
+            _check_downloaded(ds, repo, sha, snap / f, f, expected.get(f, (None, None)), verified)
         return snap
 
     snap = with_retries(download, what=classify_here, **retry)
@@ -488,6 +462,41 @@ def ingest_hub(
         "files": _describe(target, files, verified),
         "tools": tool_versions(),
     }
+
+
+def _check_downloaded(
+    ds: str,
+    repo: str,
+    sha: str,
+    p: Path,
+    f: str,
+    want: tuple[str | None, int | None],
+    verified: dict[str, str],
+) -> None:
+    """One downloaded file: present, the size and sha256 the Hub lists, a readable parquet.
+    A bad one is evicted from the cache and raises TransientHubError, so the retry refetches."""
+    if not p.is_file():
+        raise TransientHubError(f"dataset '{ds}': {f} missing after download of {repo}@{sha}")
+    want_sha, want_size = want
+    if want_size is not None and p.stat().st_size != want_size:
+        _evict(p)
+        raise TransientHubError(
+            f"dataset '{ds}': {f} is {p.stat().st_size} bytes, the Hub says {want_size}"
+        )
+    if want_sha:
+        got = verified[f] = sha256_file(p)
+        if got != want_sha:
+            _evict(p)
+            raise TransientHubError(f"dataset '{ds}': {f} failed its sha256 check; refetching")
+    if f.endswith(".parquet"):
+        try:
+            _check_parquet(p)
+        except Exception as exc:  # noqa: BLE001 - any read failure = corrupt download
+            _evict(p)
+            raise TransientHubError(
+                f"dataset '{ds}': {f} from {repo}@{sha} is not a readable parquet file "
+                f"({exc}); refetching"
+            ) from exc
 
 
 def _link_or_copy(cached: Path, dest: Path) -> None:
