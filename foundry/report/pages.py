@@ -387,84 +387,69 @@ def metrics_html(
     deploys: Mapping[str, Mapping[str, Any] | None],
     missing_hint: str,
 ) -> str:
-    parts = []
     rows = comparison_rows(engines, metrics, deploys)
-    parts.append("<h3>Primary test metric</h3>")
-    parts.append(
+    parts = [
+        "<h3>Primary test metric</h3>",
         table(
             ["engine", "metric", *SERIES],
             [[r[k] for k in ("engine", "metric", *SERIES)] for r in rows],
             numeric=frozenset({2, 3, 4, 5, 6}),
-        )
-    )
-    parts.append("<h3>Candidate against champion (offline gate)</h3>")
-    gate_rows = []
-    for e in engines:
-        st = deploys.get(e)
-        val = (st or {}).get("validation")
-        if not val:
-            if e not in paths.DEPLOY_ENGINES:
-                reason = "not a deployed engine"
-            else:
-                reason = "no deploy decision yet" if st is None else "no offline gate ran"
-            gate_rows.append((e, "–", "–", "–", "–", reason))
-            continue
-        d = val.get("difference") or {}
-        ci = f"[{d['ci_low']:+.4f}, {d['ci_high']:+.4f}]" if d else "–"
-        checks = ", ".join(
-            f"{c.get('name')}: {'pass' if c.get('passed') else 'FAIL'}"
-            for c in val.get("checks", [])
-        )
-        gate_rows.append(
-            (
-                e,
-                val.get("candidate"),
-                val.get("champion") or "none (first champion)",
-                d.get("metric", "–") + (f" {d['point']:+.4f}" if d else ""),
-                ci,
-                checks,
-            )
-        )
-    parts.append(
-        table(["engine", "candidate", "champion", "difference", "CI", "checks"], gate_rows)
-    )
-    parts.append("<h3>Training</h3>")
-    train_rows = []
-    for e in engines:
-        m = metrics.get(e)
-        if m is None:
-            train_rows.append((e, "–", "–", "–", "–", "–", "not built yet"))
-            continue
-        t = m.get("training", {})
-        train_rows.append(
-            (
-                e,
-                m.get("train_items"),
-                m.get("test_items"),
-                t.get("epochs"),
-                t.get("best_epoch"),
-                m.get("adapter_to_base_bytes"),
-                "plumbing check (tiny base)" if m.get("plumbing_check") else m.get("base", {}),
-            )
-        )
-    parts.append(
+        ),
+        "<h3>Candidate against champion (offline gate)</h3>",
         table(
-            [
-                "engine",
-                "train items",
-                "test items",
-                "epochs",
-                "kept epoch",
-                "adapter/base bytes",
-                "base",
-            ],
-            train_rows,
+            ["engine", "candidate", "champion", "difference", "CI", "checks"],
+            [_gate_row(e, deploys.get(e)) for e in engines],
+        ),
+        "<h3>Training</h3>",
+        table(
+            ["engine", "train items", "test items", "epochs", "kept epoch", "adapter/base bytes"]
+            + ["base"],
+            [_training_row(e, metrics.get(e)) for e in engines],
             numeric=frozenset({1, 2, 3, 4, 5}),
-        )
-    )
+        ),
+    ]
     if any(metrics.get(e) is None for e in engines):
         parts.append(note(missing_hint))
     return page("Models: metrics", *parts)
+
+
+def _gate_row(e: str, st: Mapping[str, Any] | None) -> tuple:
+    """One engine's offline-gate verdict: candidate, champion, difference, its CI, the checks."""
+    val = (st or {}).get("validation")
+    if not val:
+        if e not in paths.DEPLOY_ENGINES:
+            reason = "not a deployed engine"
+        else:
+            reason = "no deploy decision yet" if st is None else "no offline gate ran"
+        return (e, "–", "–", "–", "–", reason)
+    d = val.get("difference") or {}
+    ci = f"[{d['ci_low']:+.4f}, {d['ci_high']:+.4f}]" if d else "–"
+    checks = ", ".join(
+        f"{c.get('name')}: {'pass' if c.get('passed') else 'FAIL'}" for c in val.get("checks", [])
+    )
+    return (
+        e,
+        val.get("candidate"),
+        val.get("champion") or "none (first champion)",
+        d.get("metric", "–") + (f" {d['point']:+.4f}" if d else ""),
+        ci,
+        checks,
+    )
+
+
+def _training_row(e: str, m: Mapping[str, Any] | None) -> tuple:
+    if m is None:
+        return (e, "–", "–", "–", "–", "–", "not built yet")
+    t = m.get("training", {})
+    return (
+        e,
+        m.get("train_items"),
+        m.get("test_items"),
+        t.get("epochs"),
+        t.get("best_epoch"),
+        m.get("adapter_to_base_bytes"),
+        "plumbing check (tiny base)" if m.get("plumbing_check") else m.get("base", {}),
+    )
 
 
 def deploy_html(
