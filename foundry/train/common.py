@@ -226,18 +226,8 @@ def fit(
     picked epochs that scored below the majority class (docs/training.md, "Robustness").
     """
     params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=settings.lr, weight_decay=settings.weight_decay)
+    opt, sched, per_epoch = _optimizer(params, settings, n_train)
     gen = torch.Generator().manual_seed(settings.seed)
-    per_epoch = max(1, math.ceil(n_train / settings.batch_size))
-    total = per_epoch * settings.epochs
-    warm = int(total * settings.warmup_ratio)
-
-    def schedule(step: int) -> float:
-        if step < warm:
-            return (step + 1) / (warm + 1)
-        return max(0.0, (total - step) / max(1, total - warm))
-
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, schedule)
     key, higher = select
     step, best, best_epoch, best_state = 0, (math.inf, math.inf), -1, None
     history: list[dict[str, float]] = []
@@ -245,14 +235,8 @@ def fit(
         model.train()
         running = 0.0
         for idx in batches(n_train, settings.batch_size, gen):
-            loss = loss_fn(idx)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, settings.max_grad_norm)
-            opt.step()
-            sched.step()
+            value = _step(loss_fn(idx), params, opt, sched, settings.max_grad_norm)
             step += 1
-            value = float(loss.detach())
             running += value
             board.scalars("train", {"loss": value, "lr": sched.get_last_lr()[0]}, step)
         entry = {"epoch": epoch + 1, "train_loss": round(running / per_epoch, 6)}
@@ -277,6 +261,39 @@ def fit(
         "selected_on": f"dev_{key}" if dev_fn is not None else "last epoch (no dev split)",
         "history": history,
     }
+
+
+def _optimizer(
+    params: list[torch.nn.Parameter], settings: Settings, n_train: int
+) -> tuple[torch.optim.Optimizer, Any, int]:
+    """AdamW with a linear warmup then linear decay to 0 over all steps; steps per epoch."""
+    opt = torch.optim.AdamW(params, lr=settings.lr, weight_decay=settings.weight_decay)
+    per_epoch = max(1, math.ceil(n_train / settings.batch_size))
+    total = per_epoch * settings.epochs
+    warm = int(total * settings.warmup_ratio)
+
+    def schedule(step: int) -> float:
+        if step < warm:
+            return (step + 1) / (warm + 1)
+        return max(0.0, (total - step) / max(1, total - warm))
+
+    return opt, torch.optim.lr_scheduler.LambdaLR(opt, schedule), per_epoch
+
+
+def _step(
+    loss: torch.Tensor,
+    params: list[torch.nn.Parameter],
+    opt: torch.optim.Optimizer,
+    sched: Any,
+    max_grad_norm: float,
+) -> float:
+    """One optimizer step on a batch's loss (gradients clipped); the loss as a float."""
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, max_grad_norm)
+    opt.step()
+    sched.step()
+    return float(loss.detach())
 
 
 def chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
