@@ -145,7 +145,6 @@ def decoder_lora(settings: common.Settings, frozen_encoder: bool) -> dict[str, A
 def _whisper(ctx: Context) -> Result:
     from peft import get_peft_model
 
-    from foundry.train import channel
     from foundry.train.script_vocab import script_token_ids
 
     s = ctx.settings
@@ -179,18 +178,48 @@ def _whisper(ctx: Context) -> Result:
         {"max_label_tokens": max_text, "max_audio_seconds": window / SAMPLE_RATE},
     )
     # the untrained base, zero-shot with the language forced, whole vocabulary: clean + phone
-    base = WhisperTranscriber(ctx.engine, model, proc, meta)
-    untrained = base.predict(ctx.test_inputs)
-    phone = channel.through_channel(ctx.rows["test"], channel.eval_channel(s.raw))
-    phone_refs = [r["text"] for r in phone]
-    untrained_phone = base.predict([{"audio": r["audio"]["bytes"]} for r in phone])
-    log.info("%s: untrained base scored on %d clean + telephone clips", ctx.engine, len(phone))
+    untrained, phone_refs, untrained_phone = _untrained(ctx, model, proc, meta)
     allowed = script_token_ids(tok, s.get("output_script", "any"))
     if allowed is not None:  # training softmax and decoding over the same narrowed vocabulary
         meta["allowed_ids"] = allowed
     hf = model  # the wrapped model itself: PEFT injects LoRA in place and freezes the rest
     model = get_peft_model(model, common.lora_config(s, decoder_lora(s, frozen)))
-    states: dict[int, torch.Tensor] = {}  # input features, or frozen encoder outputs per clip
+    states = _encoder_states(ctx, fe, hf, rows, waves, frozen)
+    pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+    loss_on = _whisper_loss(ctx.device, hf, ids, states, pad, frozen, allowed)
+    predictor = WhisperTranscriber(ctx.engine, model, proc, meta)
+    out = _fit_and_score(ctx, model, predictor, loss_on, untrained, rows)
+    out["metrics"]["telephone_untrained_base"] = stt_metrics(phone_refs, untrained_phone)
+    return Result(
+        model, [fe, tok], meta, out["predictions"], out["metrics"], out["training"], rejected
+    )
+
+
+def _untrained(
+    ctx: Context, model: Any, proc: Any, meta: dict[str, Any]
+) -> tuple[list[str], list[str], list[str]]:
+    """The untrained base, zero-shot with the language forced, whole vocabulary, on the test
+    split clean and through the telephone channel: (clean answers, phone refs, phone answers)."""
+    from foundry.train import channel
+
+    base = WhisperTranscriber(ctx.engine, model, proc, meta)
+    untrained = base.predict(ctx.test_inputs)
+    phone = channel.through_channel(ctx.rows["test"], channel.eval_channel(ctx.settings.raw))
+    untrained_phone = base.predict([{"audio": r["audio"]["bytes"]} for r in phone])
+    log.info("%s: untrained base scored on %d clean + telephone clips", ctx.engine, len(phone))
+    return untrained, [r["text"] for r in phone], untrained_phone
+
+
+def _encoder_states(
+    ctx: Context,
+    fe: Any,
+    hf: Any,
+    rows: dict[str, list[dict[str, Any]]],
+    waves: dict[int, Any],
+    frozen: bool,
+) -> dict[int, torch.Tensor]:
+    """Per train/dev clip: its input features, or (frozen encoder) the encoder's output once."""
+    states: dict[int, torch.Tensor] = {}
     for split in ("train", "dev"):
         for chunk in common.chunks(rows[split], 8):
             f = fe([waves[id(r)] for r in chunk], sampling_rate=SAMPLE_RATE, return_tensors="pt")
@@ -200,21 +229,33 @@ def _whisper(ctx: Context) -> Result:
                     x = hf.model.encoder(x).last_hidden_state
             states.update({id(r): x[i] for i, r in enumerate(chunk)})
     log.info("%s: %s for %d clips", ctx.engine, "encoded" if frozen else "features", len(states))
-    pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
-    vocab = torch.tensor(allowed, device=ctx.device) if allowed is not None else None
+    return states
+
+
+def _whisper_loss(
+    device: torch.device,
+    hf: Any,
+    ids: dict[int, list[int]],
+    states: dict[int, torch.Tensor],
+    pad: int,
+    frozen: bool,
+    allowed: list[int] | None,
+) -> Callable[[list[dict[str, Any]]], torch.Tensor]:
+    """Cross-entropy of the decoder on a batch's label tokens (over the allowed vocabulary)."""
+    vocab = torch.tensor(allowed, device=device) if allowed is not None else None
     remap = None
     if vocab is not None:
-        remap = torch.full((hf.config.vocab_size,), -100, dtype=torch.long, device=ctx.device)
-        remap[vocab] = torch.arange(len(allowed), device=ctx.device)
+        remap = torch.full((hf.config.vocab_size,), -100, dtype=torch.long, device=device)
+        remap[vocab] = torch.arange(len(allowed), device=device)
 
     def loss_on(rs: list[dict[str, Any]]) -> torch.Tensor:
         seqs = [ids[id(r)] for r in rs]
-        full = _pad(seqs, pad).to(ctx.device)
+        full = _pad(seqs, pad).to(device)
         labels = full[:, 1:].clone()
-        lengths = torch.tensor([len(x) - 1 for x in seqs], device=ctx.device)
-        keep = torch.arange(labels.shape[1], device=ctx.device)[None, :] < lengths[:, None]
+        lengths = torch.tensor([len(x) - 1 for x in seqs], device=device)
+        keep = torch.arange(labels.shape[1], device=device)[None, :] < lengths[:, None]
         x = torch.stack([states[id(r)] for r in rs])
-        with common.autocast(ctx.device):
+        with common.autocast(device):
             enc = x if frozen else hf.model.encoder(x).last_hidden_state
             h = hf.model.decoder(input_ids=full[:, :-1], encoder_hidden_states=enc)
             h = h.last_hidden_state[keep]  # only real label positions reach the output layer
@@ -225,12 +266,7 @@ def _whisper(ctx: Context) -> Result:
                 logits, target = h @ hf.proj_out.weight[vocab].T, remap[target]
         return torch.nn.functional.cross_entropy(logits.float(), target)
 
-    predictor = WhisperTranscriber(ctx.engine, model, proc, meta)
-    out = _fit_and_score(ctx, model, predictor, loss_on, untrained, rows)
-    out["metrics"]["telephone_untrained_base"] = stt_metrics(phone_refs, untrained_phone)
-    return Result(
-        model, [fe, tok], meta, out["predictions"], out["metrics"], out["training"], rejected
-    )
+    return loss_on
 
 
 def ctc_tokenizer(texts: list[str], folder: Path) -> Any:
