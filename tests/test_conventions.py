@@ -173,3 +173,17 @@ def test_every_third_party_import_is_declared():
                     if not names & declared:
                         missing.add(f"{top} ({path.relative_to(ROOT)})")
     assert sorted(missing) == []
+
+
+def test_no_function_in_the_package_is_over_60_lines():
+    """One job per function: a longer one is a pipeline of named steps waiting to be split."""
+    import ast
+
+    long = []
+    for path in sorted((ROOT / "foundry").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                lines = node.end_lineno - node.lineno + 1
+                if lines > 60:
+                    long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({lines})")
+    assert long == []

@@ -130,15 +130,19 @@ def deploy_engine(
         reasons = ["shadow guardrail failed: " + r for r in report["reasons"]]
         return _finish(root, engine, cand, "rollback", reasons, checks, before, extra)
     registry.verify(root, cand)  # bytes unchanged since they were tested
-    d = validation["difference"]
-    reasons = [
+    reasons = _passed(validation["difference"], report)
+    registry.promote(root, cand, reasons, {"validation": validation["candidate_metrics"]})
+    return _finish(root, engine, cand, "promote", reasons, checks, before, extra)
+
+
+def _passed(d: dict[str, Any], report: dict[str, Any]) -> list[str]:
+    """Why a candidate was promoted over its champion, in words."""
+    return [
         f"offline gate passed ({d['metric']} {d['point']:+.4f}, CI [{d['ci_low']:+.4f}, "
         f"{d['ci_high']:+.4f}])",
         f"shadow passed ({report['samples']} mirrored requests, agreement "
         f"{report['agreement']:.3f}, candidate errors {report['candidate_errors']})",
     ]
-    registry.promote(root, cand, reasons, {"validation": validation["candidate_metrics"]})
-    return _finish(root, engine, cand, "promote", reasons, checks, before, extra)
 
 
 def _verified_champion(root: Path, engine: str) -> registry.Candidate | None:

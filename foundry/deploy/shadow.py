@@ -118,14 +118,8 @@ def analyse(
     agree = agreement(
         engine, [r["champion"]["output"] for r in ok], [r["candidate"]["output"] for r in ok]
     )
-    p95_champ = _p95([r["champion"]["latency_ms"] for r in done])
-    p95_cand = _p95([r["candidate"]["latency_ms"] for r in ok])
+    latency, p95 = _latency_check(done, ok, spec)
     error_rate = len(errors) / n if n else None
-    limit = (
-        p95_champ * spec["p95_latency_ratio"] + spec["p95_latency_slack_ms"]
-        if p95_champ is not None
-        else None
-    )
     checks = [
         gate._check(
             "shadow_min_samples",
@@ -138,13 +132,7 @@ def analyse(
             f"candidate errors {len(errors)}/{n}, max rate {spec['max_error_rate']}",
         ),
         _agreement_check(agree, expected_agreement, spec),
-        gate._check(
-            "shadow_p95_latency",
-            p95_cand is not None and limit is not None and p95_cand <= limit,
-            f"candidate p95 {p95_cand and round(p95_cand, 1)} ms vs champion p95 "
-            f"{p95_champ and round(p95_champ, 1)} ms; limit {limit and round(limit, 1)} ms "
-            f"({spec['p95_latency_ratio']}x + {spec['p95_latency_slack_ms']} ms)",
-        ),
+        latency,
     ]
     if caller is not None:
         checks.append(_caller_check(caller))
@@ -156,7 +144,7 @@ def analyse(
         "error_rate": error_rate,
         "agreement": agree,
         "expected_agreement": expected_agreement,
-        "p95_latency_ms": {"champion": p95_champ, "candidate": p95_cand, "limit": limit},
+        "p95_latency_ms": p95,
         "first_errors": [r["candidate"]["error"] for r in errors[:5]],
         "caller": caller or {},
         "checks": checks,
@@ -167,6 +155,27 @@ def analyse(
     report["passed"] = all(c["passed"] for c in checks)
     report["reasons"] = [f"{c['name']}: {c['detail']}" for c in checks if not c["passed"]]
     return report
+
+
+def _latency_check(
+    done: list[dict[str, Any]], ok: list[dict[str, Any]], spec: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, float | None]]:
+    """The candidate's p95 latency within ratio x the champion's + slack; the three figures."""
+    p95_champ = _p95([r["champion"]["latency_ms"] for r in done])
+    p95_cand = _p95([r["candidate"]["latency_ms"] for r in ok])
+    limit = (
+        p95_champ * spec["p95_latency_ratio"] + spec["p95_latency_slack_ms"]
+        if p95_champ is not None
+        else None
+    )
+    check = gate._check(
+        "shadow_p95_latency",
+        p95_cand is not None and limit is not None and p95_cand <= limit,
+        f"candidate p95 {p95_cand and round(p95_cand, 1)} ms vs champion p95 "
+        f"{p95_champ and round(p95_champ, 1)} ms; limit {limit and round(limit, 1)} ms "
+        f"({spec['p95_latency_ratio']}x + {spec['p95_latency_slack_ms']} ms)",
+    )
+    return check, {"champion": p95_champ, "candidate": p95_cand, "limit": limit}
 
 
 def _agreement_check(

@@ -92,14 +92,7 @@ def train_engine(
     }
     if engines.get(engine).is_audio:  # the same test split, heard through the telephone
         _telephone_scores(root, engine, base.dir, rows["test"], settings.raw, labels, metrics)
-    datasets = sorted({r["dataset"] for split in rows.values() for r in split if r.get("dataset")})
-    card.write(root / paths.adapter_dir(engine), engine, base.meta, base.rel, datasets, metrics)
-    # what deploy checks the adapter and base against before it registers them
-    # (the base was hashed when it was checked above: only its record file is new to hash)
-    base_files = {**base.files, common.FOUNDRY_META: sha256_file(base.dir / common.FOUNDRY_META)}
-    adapter_files = integrity.tree_hashes(root / paths.adapter_dir(engine))
-    metrics["artifacts"] = {"adapter": adapter_files, "base": base_files}
-    write_json(root / paths.metrics(engine), metrics)
+    _write_record(root, engine, base, rows, metrics)
     log.info("%s: %s", engine, {k: metrics[k] for k in ("adapted", "untrained_base")})
     return metrics
 
@@ -125,6 +118,19 @@ def _checked_base(root: Path, engine: str, task: str) -> _Base:
             f"but engines.{engine}.arch asks for '{task}'; rebuild the base (rerun the workflow)"
         )
     return _Base(rel, base_dir, meta, files)
+
+
+def _write_record(
+    root: Path, engine: str, base: _Base, rows: dict[str, list], metrics: dict[str, Any]
+) -> None:
+    """The adapter's model card, then metrics.json with the hashes deploy checks the adapter
+    and base against (the base was hashed when it was checked: only its record file is new)."""
+    datasets = sorted({r["dataset"] for split in rows.values() for r in split if r.get("dataset")})
+    card.write(root / paths.adapter_dir(engine), engine, base.meta, base.rel, datasets, metrics)
+    base_files = {**base.files, common.FOUNDRY_META: sha256_file(base.dir / common.FOUNDRY_META)}
+    adapter_files = integrity.tree_hashes(root / paths.adapter_dir(engine))
+    metrics["artifacts"] = {"adapter": adapter_files, "base": base_files}
+    write_json(root / paths.metrics(engine), metrics)
 
 
 def _save_adapter(root: Path, engine: str, task: str, seed: int, base: _Base, result: Any) -> None:
