@@ -23,7 +23,6 @@ from foundry import reasons
 from foundry.engines import SAMPLE_RATE
 from foundry.errors import Reject
 
-TARGET_SR = SAMPLE_RATE
 RESAMPLE_QUALITY = "HQ"
 
 # |x| at or above this counts as a full-scale (clipped) sample of the *source*.
@@ -76,7 +75,7 @@ class StandardAudio:
     """A standardized clip plus what it was made from (kept for manifests and debugging)."""
 
     pcm16: np.ndarray  # int16, 1-D, 16 kHz mono, read-only
-    sample_rate: int  # always TARGET_SR
+    sample_rate: int  # always SAMPLE_RATE
     duration: float  # seconds (len / sample_rate)
     source_sample_rate: int
     source_channels: int
@@ -213,7 +212,7 @@ def remove_dc(x: np.ndarray, *, inplace: bool = False) -> np.ndarray:
     return np.subtract(x, mean, dtype=np.float32)
 
 
-def resample(x: np.ndarray, sr: int, target: int = TARGET_SR) -> np.ndarray:
+def resample(x: np.ndarray, sr: int, target: int = SAMPLE_RATE) -> np.ndarray:
     """Band-limited soxr HQ resampling; no filtering at all when the rate already matches."""
     if sr <= 0 or target <= 0:
         raise ValueError(f"sample rates must be positive, got {sr} -> {target}")
@@ -285,7 +284,7 @@ def check_standard(y: np.ndarray, checks: AudioChecks) -> None:
     n = int(y.size)
     if n == 0:
         raise AudioReject("empty_audio", "0 samples after resampling to 16 kHz")
-    duration = n / TARGET_SR
+    duration = n / SAMPLE_RATE
     if duration < checks.min_duration:
         raise AudioReject(
             "too_short",
@@ -314,14 +313,14 @@ def standardize(data: bytes, checks: AudioChecks = DEFAULT_CHECKS) -> StandardAu
     channels = int(x.shape[1])
     mono = to_mono(x)  # always a fresh array, so DC can be removed in place
     del x
-    y = resample(remove_dc(mono, inplace=True), sr, TARGET_SR)
+    y = resample(remove_dc(mono, inplace=True), sr, SAMPLE_RATE)
     pcm = to_pcm16(y)
     check_standard(pcm, checks)
     pcm.setflags(write=False)
     return StandardAudio(
         pcm16=pcm,
-        sample_rate=TARGET_SR,
-        duration=pcm.size / TARGET_SR,
+        sample_rate=SAMPLE_RATE,
+        duration=pcm.size / SAMPLE_RATE,
         source_sample_rate=sr,
         source_channels=channels,
         source_format=fmt,
@@ -337,7 +336,7 @@ def _as_pcm16(pcm16: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(pcm16, dtype="<i2")
 
 
-def encode_wav(pcm16: np.ndarray, sample_rate: int = TARGET_SR) -> bytes:
+def encode_wav(pcm16: np.ndarray, sample_rate: int = SAMPLE_RATE) -> bytes:
     """Canonical 44-byte-header WAV by hand: no library version can add chunks or padding."""
     samples = _as_pcm16(pcm16)
     if not isinstance(sample_rate, int | np.integer) or sample_rate <= 0:

@@ -14,8 +14,9 @@ import numpy as np
 import soxr
 from scipy import signal
 
+from foundry.engines import SAMPLE_RATE
 from foundry.g711 import alaw_decode, alaw_encode, mulaw_decode, mulaw_encode
-from foundry.telephony import MODEL_SR, RESAMPLE_QUALITY, TELEPHONE_SR, float_to_pcm16
+from foundry.telephony import RESAMPLE_QUALITY, TELEPHONE_SR, float_to_pcm16
 
 CODECS = ("mulaw", "alaw", "random")
 
@@ -117,7 +118,7 @@ def telephone_channel(
     high_hz: float = 3400.0,
     snr_db: float | None = None,
     probability: float = 1.0,
-    sr: int = MODEL_SR,
+    sr: int = SAMPLE_RATE,
 ) -> np.ndarray:
     """What a phone call does to clean audio: band-limit, 8 kHz, G.711, optional line noise.
 
@@ -221,7 +222,7 @@ class ChannelSettings:
         """Plain, key-sorted dict: stable Snakemake params and manifest fields."""
         return dict(sorted(asdict(self).items()))
 
-    def apply(self, x: np.ndarray, item_id: str, sr: int = MODEL_SR) -> np.ndarray:
+    def apply(self, x: np.ndarray, item_id: str, sr: int = SAMPLE_RATE) -> np.ndarray:
         """telephone_channel with these settings."""
         return telephone_channel(
             x,

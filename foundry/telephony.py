@@ -20,10 +20,10 @@ import soundfile as sf
 import soxr
 
 from foundry import reasons
+from foundry.engines import SAMPLE_RATE
 from foundry.errors import Reject
 from foundry.g711 import alaw_decode, alaw_encode, mulaw_decode, mulaw_encode
 
-MODEL_SR = 16000  # what the stt and dialect models take
 TELEPHONE_SR = 8000  # G.711's sampling rate
 RESAMPLE_QUALITY = "HQ"  # same soxr recipe as foundry.audio, so channel and corpus resample alike
 
@@ -217,7 +217,7 @@ def encode_telephony(x: np.ndarray, encoding: str) -> bytes:
     return pcm.astype("<i2" if codec == "pcm_s16le" else ">i2").tobytes()
 
 
-def to_model_rate(x: np.ndarray, sr: int, target: int = MODEL_SR) -> np.ndarray:
+def to_model_rate(x: np.ndarray, sr: int, target: int = SAMPLE_RATE) -> np.ndarray:
     """Resample mono float audio to the models' rate with soxr HQ (a copy when already there)."""
     if sr <= 0 or target <= 0:
         raise ValueError(f"sample rates must be positive, got {sr} -> {target}")

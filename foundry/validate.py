@@ -22,6 +22,7 @@ from foundry import atomic, audio, engines, integrity, paths
 from foundry.atomic import sha256_file, write_json
 from foundry.config import View
 from foundry.deploy import registry
+from foundry.engines import SAMPLE_RATE
 from foundry.gold.publish import CHECKSUMS
 from foundry.silver.shards import MANIFEST_SCHEMA, MERGE_REJECT_REASONS, UNCHECKED_LANGUAGE
 
@@ -115,10 +116,10 @@ def _wav_findings(
     except Exception as exc:  # noqa: BLE001 - any failure is a finding
         return [f"not a mono PCM16 WAV ({exc})"]
     out = []
-    if sr != audio.TARGET_SR:
-        out.append(f"sample rate {sr}, expected {audio.TARGET_SR}")
-    if duration is not None and abs(len(pcm) / audio.TARGET_SR - duration) > 1e-3:
-        out.append(f"{len(pcm) / audio.TARGET_SR:.3f}s of audio but {duration:.3f}s recorded")
+    if sr != SAMPLE_RATE:
+        out.append(f"sample rate {sr}, expected {SAMPLE_RATE}")
+    if duration is not None and abs(len(pcm) / SAMPLE_RATE - duration) > 1e-3:
+        out.append(f"{len(pcm) / SAMPLE_RATE:.3f}s of audio but {duration:.3f}s recorded")
     if sha256 is not None and audio.audio_sha256(pcm) != sha256:
         out.append("audio differs from the audio_sha256 in the silver manifest")
     return out

@@ -14,7 +14,6 @@ import soundfile as sf
 
 from foundry import audio
 from foundry.audio import (
-    TARGET_SR,
     AudioChecks,
     AudioReject,
     StandardAudio,
@@ -28,8 +27,9 @@ from foundry.audio import (
     standardize,
     to_mono,
 )
+from foundry.engines import SAMPLE_RATE
 
-ONE_FRAME = 1.0 / TARGET_SR
+ONE_FRAME = 1.0 / SAMPLE_RATE
 
 
 def tone(
@@ -106,8 +106,8 @@ def test_source_format_round_trips_to_16k_mono_pcm16(
 
     assert isinstance(out, StandardAudio)
     assert out.pcm16.dtype == np.int16 and out.pcm16.ndim == 1
-    assert out.sample_rate == TARGET_SR
-    assert out.duration == out.pcm16.size / TARGET_SR
+    assert out.sample_rate == SAMPLE_RATE
+    assert out.duration == out.pcm16.size / SAMPLE_RATE
     assert abs(out.duration - seconds) <= 2 * ONE_FRAME
     assert out.source_sample_rate == sr
     assert out.source_channels == channels
@@ -119,13 +119,13 @@ def test_source_format_round_trips_to_16k_mono_pcm16(
     # And it is a valid canonical WAV.
     wav = encode_wav(out.pcm16)
     samples, rate = read_wav(wav)
-    assert rate == TARGET_SR and np.array_equal(samples, out.pcm16)
+    assert rate == SAMPLE_RATE and np.array_equal(samples, out.pcm16)
 
 
 def test_16k_pcm16_mono_passes_through_bit_exact() -> None:
-    half = np.round(tone(TARGET_SR, 0.5, amp=0.6) * 32767).astype(np.int16)
+    half = np.round(tone(SAMPLE_RATE, 0.5, amp=0.6) * 32767).astype(np.int16)
     pcm = np.concatenate([half, -half])  # mean exactly zero: DC removal must change nothing
-    out = standardize(encode(pcm, TARGET_SR))
+    out = standardize(encode(pcm, SAMPLE_RATE))
     assert np.array_equal(out.pcm16, pcm)
 
 
@@ -162,7 +162,7 @@ def test_accepts_bytearray_and_memoryview() -> None:
 def test_sine_keeps_its_frequency_after_44k1_to_16k() -> None:
     out = standardize(encode(tone(44100, 2.0, freq=1000.0), 44100))
     spectrum = np.abs(np.fft.rfft(out.pcm16.astype(np.float64) * np.hanning(out.pcm16.size)))
-    freqs = np.fft.rfftfreq(out.pcm16.size, 1.0 / TARGET_SR)
+    freqs = np.fft.rfftfreq(out.pcm16.size, 1.0 / SAMPLE_RATE)
     assert abs(freqs[int(np.argmax(spectrum))] - 1000.0) <= 1.0
 
 
@@ -195,9 +195,9 @@ def test_downmix_averages_channels() -> None:
 def test_resample_is_float32_and_skips_same_rate() -> None:
     x = tone(44100, 1.0)
     y = resample(x, 44100)
-    assert y.dtype == np.float32 and abs(y.size - TARGET_SR) <= 1
-    z = tone(TARGET_SR, 1.0)
-    assert np.array_equal(resample(z, TARGET_SR), z)
+    assert y.dtype == np.float32 and abs(y.size - SAMPLE_RATE) <= 1
+    z = tone(SAMPLE_RATE, 1.0)
+    assert np.array_equal(resample(z, SAMPLE_RATE), z)
 
 
 def test_pcm16_conversion_rounds_and_saturates() -> None:
@@ -326,8 +326,8 @@ def test_check_standard_direct() -> None:
     with pytest.raises(AudioReject, match="^empty_audio: "):
         check_standard(np.zeros(0, np.int16), checks)
     with pytest.raises(AudioReject, match="^too_long: duration 31.000 s"):
-        check_standard(np.full(31 * TARGET_SR, 1000, np.int16), checks)
-    check_standard(tone(TARGET_SR, 1.0), checks)  # float input is accepted too
+        check_standard(np.full(31 * SAMPLE_RATE, 1000, np.int16), checks)
+    check_standard(tone(SAMPLE_RATE, 1.0), checks)  # float input is accepted too
 
 
 def test_audio_reject_contract() -> None:

@@ -20,6 +20,7 @@ from foundry.deploy.limits import (
     Limits,
     sanitize,
 )
+from foundry.engines import SAMPLE_RATE
 
 log = logging.getLogger("foundry.deploy.serve")
 
@@ -145,7 +146,7 @@ def standard_wav(data: bytes, limits: Limits = DEFAULT_LIMITS) -> bytes:
                     f"{limits.max_audio_samples} samples",
                     413,
                 )
-        if fmt == "WAV/PCM_16" and sr == audio.TARGET_SR and channels == 1:
+        if fmt == "WAV/PCM_16" and sr == SAMPLE_RATE and channels == 1:
             x, sr, _ = audio.decode(data, max_duration=checks.max_duration)
             audio.check_source(x, sr, checks)
             pcm = audio.to_pcm16(x[:, 0])  # exact: soundfile read PCM16 as k / 32768

@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 from foundry import audio, paths, reasons, text
 from foundry.atomic import atomic_write, write_parquet
 from foundry.config import needed_columns
+from foundry.engines import SAMPLE_RATE
 from foundry.errors import UserError
 from foundry.ingest.sources import DatasetError, iter_items, read_manifest, verify_raw
 from foundry.silver import bandwidth, language, quality, segments, stages, vad
@@ -326,7 +327,7 @@ class Gates:
 
         pcm = std.pcm16
         x = pcm.astype(np.float32) / 32768.0
-        sr = audio.TARGET_SR
+        sr = SAMPLE_RATE
         floor_db = self.band.get("floor_db", bandwidth.BANDWIDTH_FLOOR_DB)
         band = bandwidth.effective_bandwidth_hz(x, sr, floor_db)
         narrow = bandwidth.is_narrowband(
@@ -406,7 +407,7 @@ def _row(
         "id": segment_id(it.id, seg) if seg is not None else it.id,
         "dataset": settings.dataset,
         "shard": paths.shard_name(shard),
-        "duration": round(pcm.size / audio.TARGET_SR, 6) if std else 0.0,
+        "duration": round(pcm.size / SAMPLE_RATE, 6) if std else 0.0,
         "sample_rate": std.sample_rate if std else 0,
         "text": norm,
         "raw_text": raw_text,
@@ -465,20 +466,20 @@ def long_recording(
     checks = settings.checks
     x, sr, fmt = audio.decode(it.audio)
     channels = int(x.shape[1])
-    y = audio.resample(audio.remove_dc(audio.to_mono(x), inplace=True), sr, audio.TARGET_SR)
+    y = audio.resample(audio.remove_dc(audio.to_mono(x), inplace=True), sr, SAMPLE_RATE)
     del x
     bad: list[tuple[str, Any]] = []
     if segs:
-        cut = segments.segment_by_timestamps(y, audio.TARGET_SR, list(segs), rejects=bad)
+        cut = segments.segment_by_timestamps(y, SAMPLE_RATE, list(segs), rejects=bad)
     else:
         cut = segments.segment_by_pauses(
-            y, audio.TARGET_SR, gates.detector, checks.max_duration, checks.min_duration
+            y, SAMPLE_RATE, gates.detector, checks.max_duration, checks.min_duration
         )
     pieces = []
     for seg in cut:
         pcm = audio.to_pcm16(np.asarray(seg.audio, dtype=np.float32))
-        seconds = pcm.size / audio.TARGET_SR
-        std = audio.StandardAudio(pcm, audio.TARGET_SR, seconds, sr, channels, fmt)
+        seconds = pcm.size / SAMPLE_RATE
+        std = audio.StandardAudio(pcm, SAMPLE_RATE, seconds, sr, channels, fmt)
         try:
             audio.check_standard(pcm, checks)
             if segs and settings.needs("text"):
