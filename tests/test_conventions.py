@@ -152,7 +152,7 @@ def test_every_third_party_import_is_declared():
         d for ds in project["optional-dependencies"].values() for d in ds
     ]
     declared = {re.split(r"[\[=<>~ ]", s, maxsplit=1)[0].lower().replace("_", "-") for s in specs}
-    local = {p.stem for p in (ROOT / "tests").rglob("*.py")} | {"foundry", "bench"}
+    local = {p.stem for p in (ROOT / "tests").rglob("*.py")} | {"foundry", "bench", "builders"}
     dists = md.packages_distributions()
     missing = set()
     for folder in ("foundry", "tests", "bench", "scripts", "demo"):
