@@ -120,6 +120,12 @@ class Settings:
     label_map: tuple[tuple[str, str | None], ...] = ()
     metadata: tuple[str, ...] = ()
     quality: dict[str, Any] = field(default_factory=dict)
+    # the column roles its engines need, worked out once: the stages ask for every item
+    roles: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        needed = {c for e in self.engines for c in needed_columns(e, self.columns)}
+        object.__setattr__(self, "roles", frozenset(needed))
 
     @classmethod
     def from_config(cls, cfg: dict[str, Any], ds: str) -> Settings:
@@ -149,7 +155,7 @@ class Settings:
         )
 
     def needs(self, role: str) -> bool:
-        return any(role in needed_columns(e, self.columns) for e in self.engines)
+        return role in self.roles
 
     @property
     def fields(self) -> tuple[str, ...]:
