@@ -22,6 +22,7 @@ import soxr
 from foundry import reasons
 from foundry.engines import SAMPLE_RATE
 from foundry.errors import Reject
+from foundry.settings import AudioChecks
 
 RESAMPLE_QUALITY = "HQ"
 
@@ -37,27 +38,6 @@ _PCM16_SCALE = 32768.0
 
 _WAV_HEADER = struct.Struct("<4sI4s4sIHHIIHH4sI")
 _BYTESIO_REPR = re.compile(r"<_io\.BytesIO object at 0x[0-9a-fA-F]+>")
-
-
-@dataclass(frozen=True)
-class AudioChecks:
-    """Quality thresholds; names mirror the `audio.*` config keys quoted in reject details."""
-
-    min_duration: float = 0.3  # seconds, after standardization
-    max_duration: float = 30.0
-    silence_dbfs: float = -50.0  # RMS in dBFS below which a clip counts as silence
-    clip_fraction: float = 0.01  # share of source samples at |x| >= 0.999 that means clipping
-
-    def __post_init__(self) -> None:
-        if not (0.0 <= self.min_duration < self.max_duration):
-            raise ValueError(
-                f"audio checks need 0 <= min_duration < max_duration, got "
-                f"{self.min_duration} and {self.max_duration}"
-            )
-        if not (0.0 <= self.clip_fraction <= 1.0):
-            raise ValueError(f"audio clip_fraction must be in [0, 1], got {self.clip_fraction}")
-        if not self.silence_dbfs <= 0.0:
-            raise ValueError(f"audio silence_dbfs must be <= 0, got {self.silence_dbfs}")
 
 
 DEFAULT_CHECKS = AudioChecks()

@@ -47,29 +47,17 @@ def _refresh(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from foundry import config
     from foundry.deploy import serve
-    from foundry.deploy.batching import (
-        DEFAULT_THREADS,
-        BatchSettings,
-        set_threads,
-        threads_from_config,
-    )
-    from foundry.deploy.limits import Limits
-    from foundry.deploy.stream import StreamSettings
+    from foundry.deploy.batching import set_threads
+    from foundry.deploy.settings import Serve
 
-    limits = batch = stream = None
-    threads = DEFAULT_THREADS
-    backend = args.stt_backend
+    settings = Serve.defaults()
     if args.config:
         try:
-            cfg = config.load(args.config)
+            settings = Serve.from_config(config.load(args.config))
         except config.ConfigError as exc:
             print(f"ERROR [serve] {exc}", file=sys.stderr)
             return 1
-        limits, batch = Limits.from_config(cfg), BatchSettings.from_config(cfg)
-        stream = StreamSettings.from_config(cfg)
-        threads = threads_from_config(cfg)
-        backend = backend or (cfg.get("serve") or {}).get("stt_backend")
-    set_threads(threads)
+    set_threads(settings.threads)
     serve.serve(
         args.root,
         args.host,
@@ -77,10 +65,10 @@ def _serve(args: argparse.Namespace) -> int:
         args.engines or None,
         args.base_dir,
         args.poll,
-        limits,
-        batch,
-        backend or "torch",
-        stream,
+        settings.limits,
+        settings.batch,
+        args.stt_backend or settings.stt_backend,
+        settings.stream,
         args.audiosocket_port,
     )
     return 0

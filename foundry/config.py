@@ -7,6 +7,7 @@ error names the offending key path so a user knows exactly what to edit.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,32 @@ def _fill_defaults(schema: dict[str, Any], data: dict[str, Any], root: dict[str,
                 _fill_defaults(extra, value, root)
 
 
+@functools.cache
+def _defaults() -> dict[str, Any]:
+    schema = _schema()
+    data: dict[str, Any] = {}
+    _fill_defaults(schema, data, schema)
+    return data
+
+
+def defaults(*keys: str) -> Any:
+    """The schema's default at a key path (``defaults("audio")``, ``defaults("serve", "limits")``):
+    the one place a default lives, so a dataclass field that mirrors a config key takes it
+    from here instead of repeating the number."""
+    node: Any = _defaults()
+    for k in keys:
+        node = node[k]
+    return copy.deepcopy(node)
+
+
+def def_defaults(name: str) -> dict[str, Any]:
+    """Defaults of a ``$defs`` entry of the schema (one engine's settings, a tiny base)."""
+    schema = _schema()
+    data: dict[str, Any] = {}
+    _fill_defaults(schema["$defs"][name], data, schema)
+    return data
+
+
 def validate(raw: dict[str, Any]) -> dict[str, Any]:
     """Return a validated copy of ``raw`` with defaults filled in, or raise ConfigError."""
     import jsonschema
@@ -75,6 +102,12 @@ def validate(raw: dict[str, Any]) -> dict[str, Any]:
                 msg = "a dataset needs exactly one of 'hub:' (repo id) or 'path:' (folder)"
             lines.append(f"config key '{where}': {msg}")
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines))
+    # every trained engine a dataset feeds has its settings, so the schema's defaults reach it
+    fed = {e for ds in data["datasets"].values() for e in ds["engines"]}
+    trained = data.setdefault("engines", {})
+    for e in engines.TRAINED:
+        if e in fed:
+            trained.setdefault(e, {})
     _fill_defaults(schema, data, schema)
     if "dialect_map" not in data:
         data["dialect_map"] = dialects.default_map()
@@ -166,7 +199,7 @@ class View:
 
     def language_checked(self, name: str) -> bool:
         """quality.language applies: it is on and one of the dataset's engines needs it."""
-        on = (self.cfg.get("quality") or {}).get("language", {}).get("enabled", False)
+        on = self.cfg["quality"]["language"]["enabled"]
         feeds = self.dataset(name)["engines"]
         return bool(on) and self.is_audio(name) and any(engines.get(e).language_id for e in feeds)
 

@@ -14,6 +14,7 @@ import numpy as np
 import soxr
 from scipy import signal
 
+from foundry.config import defaults
 from foundry.engines import SAMPLE_RATE
 from foundry.g711 import alaw_decode, alaw_encode, mulaw_decode, mulaw_encode
 from foundry.telephony import RESAMPLE_QUALITY, TELEPHONE_SR, float_to_pcm16
@@ -169,16 +170,20 @@ def telephone_channel(
     return np.nan_to_num(out, nan=0.0).astype(np.float32, copy=False)
 
 
+_DEFAULT = defaults("deploy", "channel")
+
+
 @dataclass(frozen=True)
 class ChannelSettings:
     """The telephone channel as configured for a trainer or evaluator (one config section)."""
 
-    probability: float = 1.0
-    codec: str = "mulaw"
-    low_hz: float = 300.0
-    high_hz: float = 3400.0
-    snr_db: float | None = None
-    seed: int = 0
+    # the schema's deploy.channel defaults: every item, mu-law, the telephone band, no noise
+    probability: float = _DEFAULT["probability"]
+    codec: str = _DEFAULT["codec"]
+    low_hz: float = _DEFAULT["low_hz"]
+    high_hz: float = _DEFAULT["high_hz"]
+    snr_db: float | None = _DEFAULT["snr_db"]
+    seed: int = _DEFAULT["seed"]
 
     def __post_init__(self) -> None:
         _check_probability(self.probability)

@@ -27,7 +27,7 @@ except foundry_config.ConfigError as exc:
 VIEW = foundry_config.View(CFG)
 # How ingest jobs fetch (config hub: retries, timeouts) reaches them through the environment, not
 # as a param: changing a timeout must not rerun ingest (foundry/ingest/__main__.py).
-os.environ.update({steps.TRANSPORT_ENV: steps.encode(steps.transport(config))})
+os.environ.update({steps.TRANSPORT_ENV: steps.encode(steps.transport(CFG))})
 DATA_ENV = "../envs/foundry.yaml"
 # --default-storage-provider (profiles/s3, docs/s3.md): every declared file lives in the bucket.
 OBJECT_STORAGE = workflow.storage_settings.default_storage_provider is not None
@@ -173,9 +173,7 @@ def all_model_outputs():
 def base_inputs(wildcards):
     """A tiny base builds its character vocabulary from the training text; a Hub or packaged base
     needs none, so it is fetched or built while the data is still being prepared."""
-    if not steps.base_reads_splits(
-        steps.base_model(CFG, wildcards.engine), wildcards.engine
-    ):
+    if not steps.base_model(CFG, wildcards.engine).reads_splits:
         return []
     return [paths.split_file(wildcards.engine, "train")]
 

@@ -105,9 +105,7 @@ rule report_rejects:
         runtime=10,
     params:
         settings=steps.encode(steps.report_datasets(CFG)),
-        per_reason=CFG.get("report", {}).get(
-            "rejects_per_reason", foundry_report.REJECT_SAMPLE_PER_REASON
-        ),
+        per_reason=CFG["report"]["rejects_per_reason"],
     script:
         "../scripts/report_rejects.py"
 

@@ -2,14 +2,15 @@
 
 import logging
 
-from foundry import steps
 from foundry.runner import step
+from foundry.settings import BaseModel
 from foundry.train.run import build_base_model
 
-with step("base_model", snakemake) as cfg:  # noqa: F821 - injected by Snakemake
-    engine = snakemake.wildcards.engine  # noqa: F821
-    cfg["hub"] = steps.transport(snakemake.config)  # noqa: F821 - how to fetch, not a trigger
-    meta = build_base_model(cfg, engine)
+with step("base_model", snakemake) as params:  # noqa: F821 - injected by Snakemake
+    settings = BaseModel.from_params(params)
+    engine = settings.engine
+    # how to fetch (config hub:, validated), not a rerun trigger
+    meta = build_base_model(settings, hub_cfg=snakemake.config.get("hub"))  # noqa: F821
     logging.getLogger("foundry.base_model").info(
         "%s: %s base (%s), plumbing_check=%s",
         engine,

@@ -5,9 +5,11 @@ from pathlib import Path
 
 from foundry.deploy import pipeline
 from foundry.runner import step
+from foundry.settings import Deploy
 
-with step("deploy", snakemake) as cfg:  # noqa: F821 - injected by Snakemake
-    engine = snakemake.wildcards.engine  # noqa: F821
+with step("deploy", snakemake) as params:  # noqa: F821 - injected by Snakemake
+    settings = Deploy.from_params(params)
+    engine = settings.engine
     inp = snakemake.input  # noqa: F821
     metrics = json.loads(Path(inp.metrics).read_text(encoding="utf-8"))
     pipeline.check_inputs(
@@ -16,7 +18,7 @@ with step("deploy", snakemake) as cfg:  # noqa: F821 - injected by Snakemake
     pipeline.deploy_engine(
         ".",
         engine,
-        cfg,
+        settings,
         inp.adapter,
         inp.test,
         inp.replay,

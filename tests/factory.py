@@ -13,6 +13,8 @@ import pyarrow.parquet as pq
 import soundfile as sf
 import yaml
 
+from foundry.settings import Deploy
+
 ROOT = Path(__file__).resolve().parent.parent
 SENTENCES = [
     "എന്റെ അക്കൗണ്ട് ബാലൻസ് എത്രയാണ്",
@@ -106,7 +108,7 @@ def read_json(path: Path) -> Any:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
-def deploy_settings(engine: str, **top: Any) -> dict[str, Any]:
+def deploy_settings(engine: str, **top: Any) -> Deploy:
     """``foundry.steps.deploy`` of a validated config with these top-level keys (``deploy``,
     ``seed``, ``traffic_percentage``); one local text dataset makes the config valid."""
     from foundry import config, steps

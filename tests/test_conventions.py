@@ -187,3 +187,85 @@ def test_no_function_in_the_package_is_over_60_lines():
                 if lines > 60:
                     long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({lines})")
     assert long == []
+
+
+# ``.get(key, fallback)`` calls on a name the schema gives a default that are not config reads
+# (file, key): why each one stays.
+NOT_CONFIG_DEFAULTS = {
+    ("foundry/train/base.py", "revision"): "models.<engine>.revision is required; a missing one "
+    "is refused by name just below",
+    ("foundry/train/base.py", "window_seconds"): "a packaged Whisper base's own 30 s window",
+    ("foundry/train/infer.py", "seed"): "foundry.json of a saved model, not the config",
+}
+
+
+def config_defaults_repeated(source: str, keys: set[str]) -> list[tuple[int, str, str]]:
+    """``x.get("<key>", <fallback>)`` where the schema gives ``key`` a default: the fallback
+    repeats (or contradicts) the schema. An empty container or None says 'absent', not a value."""
+    import ast
+
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        if node.func.attr != "get" or len(node.args) != 2:
+            continue
+        key, fallback = node.args
+        if not (isinstance(key, ast.Constant) and key.value in keys):
+            continue
+        empty = isinstance(fallback, (ast.Dict, ast.List, ast.Tuple)) and not any(
+            getattr(fallback, f, None) for f in ("keys", "elts")
+        )
+        if empty or (isinstance(fallback, ast.Constant) and fallback.value is None):
+            continue
+        found.append((node.lineno, key.value, ast.unparse(node)))
+    return found
+
+
+def test_defaults_live_only_in_the_schema():
+    """A default written twice drifts: the code reads the validated config (schema defaults
+    filled in), and dataclass fields that mirror a config key take config.defaults()."""
+    import json
+
+    def walk(node, out):
+        if isinstance(node, dict):
+            for k, v in (node.get("properties") or {}).items():
+                if isinstance(v, dict) and "default" in v:
+                    out.add(k)
+            for v in node.values():
+                walk(v, out)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v, out)
+        return out
+
+    keys = walk(json.loads((ROOT / "config/schema.json").read_text(encoding="utf-8")), set())
+    assert {"epochs", "max_retries", "min_duration", "max_text_chars", "seed"} <= keys
+    probe = 'a = s.get("epochs", 10)\nb = s.get("lora", {})\nc = s.get("seed")\nd = s.get("x", 1)'
+    assert config_defaults_repeated(probe, keys) == [(1, "epochs", "s.get('epochs', 10)")]
+    found = []
+    for path in sorted([*(ROOT / "foundry").rglob("*.py"), *(ROOT / "scripts").glob("*.py")]):
+        rel = str(path.relative_to(ROOT))
+        for line, key, call in config_defaults_repeated(path.read_text(encoding="utf-8"), keys):
+            if (rel, key) not in NOT_CONFIG_DEFAULTS:
+                found.append(f"{rel}:{line} {call}")
+    assert found == []
+
+
+def test_dataclass_defaults_are_the_schema_defaults():
+    """The settings classes a caller may build without a config start from the schema."""
+    from foundry import config
+    from foundry.deploy.batching import BatchSettings
+    from foundry.deploy.limits import Limits
+    from foundry.deploy.stream import StreamSettings
+    from foundry.phone_channel import ChannelSettings
+    from foundry.settings import AudioChecks
+
+    def same(obj, section):
+        return {k: getattr(obj, k) for k in section} == section
+
+    assert same(AudioChecks(), config.defaults("audio"))
+    assert same(Limits(), config.defaults("serve", "limits"))
+    assert same(StreamSettings(), config.defaults("serve", "stream"))
+    assert same(BatchSettings(), config.defaults("serve", "batch"))
+    assert same(ChannelSettings(), config.defaults("deploy", "channel"))

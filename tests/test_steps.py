@@ -17,13 +17,15 @@ import yaml
 from workflow import ROOT
 
 from foundry import config, engines, steps
+from foundry.deploy.settings import Serve
 
 # key pattern -> the steps whose params it must change; the first match wins.
 READERS: list[tuple[str, set[str]]] = [
     ("seed", {"base_model", "train"}),
     ("default_shards", {"standardize", "language_id", "merge"}),
-    ("audio.*", {"standardize", "deploy"}),  # deploy: the shadow replay's request checks
-    ("text.min_malayalam_ratio", {"standardize", "deploy"}),
+    # deploy: the shadow replay's request checks; serve: `foundry serve --config` applies them
+    ("audio.*", {"standardize", "deploy", "serve"}),
+    ("text.min_malayalam_ratio", {"standardize", "deploy", "serve"}),
     ("quality.language.enabled", {"merge"}),
     ("quality.language.window_seconds", {"language_id"}),
     # the verdict's settings re-merge only where the language gate is on (off in the demo)
@@ -37,8 +39,8 @@ READERS: list[tuple[str, set[str]]] = [
     ("engines.*", {"train"}),
     ("deploy.*", {"deploy"}),
     ("traffic_percentage", {"deploy"}),
-    ("serve.limits*", {"deploy"}),
-    ("serve.*", set()),  # the running service's own settings
+    ("serve.limits*", {"deploy", "serve"}),
+    ("serve.*", {"serve"}),  # the running service's own settings
     ("hub.*", set()),  # how a download is fetched, never what it holds
     ("lockfile", set()),  # the lock's commits reach ingest through rules/common.smk
     ("report*", set()),
@@ -102,6 +104,7 @@ def all_params(cfg: dict[str, Any]) -> dict[tuple[str, str], str]:
                 out[name, e] = "-"
     out["publish", ""] = steps.encode(steps.publish(cfg))
     out["report_datasets", ""] = steps.encode(steps.report_datasets(cfg))
+    out["serve", ""] = repr(Serve.from_config(cfg))  # not a rule: `foundry serve --config`
     return out
 
 
@@ -162,10 +165,13 @@ def setter(key: str, value: Any):
     "key, value, want",
     [
         ("datasets.demo_massive.split_map", {"validation": "test"}, {"allocate"}),
-        ("serve.limits.max_text_chars", 100, {"deploy"}),
+        ("serve.limits.max_text_chars", 100, {"deploy", "serve"}),
+        ("serve.limits.min_audio_seconds", 0.5, {"deploy", "serve"}),
+        ("datasets.demo_massive.keep_splits", False, {"allocate"}),
+        ("deploy.thresholds.classifier.min_macro_f1", 0.3, {"deploy"}),
         ("deploy.engines.intent", {"min_test_samples": 5}, {"deploy"}),
         ("datasets.demo_speech.filter", {"gender": "female"}, {"standardize"}),
-        ("serve.threads", 2, set()),
+        ("serve.threads", 2, {"serve"}),
     ],
 )
 def test_keys_the_demo_leaves_empty(demo, key, value, want):

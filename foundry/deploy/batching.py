@@ -16,26 +16,31 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
+from foundry.config import defaults
+
+_BATCH = defaults("serve", "batch")
+
 
 @dataclass(frozen=True)
 class BatchSettings:
     """``serve.batch``: off with max_size 1."""
 
-    max_size: int = 8
-    max_wait_ms: float = 5.0
+    max_size: int = _BATCH["max_size"]  # the schema's serve.batch defaults
+    max_wait_ms: float = float(_BATCH["max_wait_ms"])
 
     @classmethod
     def from_config(cls, cfg: dict[str, Any]) -> BatchSettings:
-        spec = dict((cfg.get("serve") or {}).get("batch") or {})
-        return cls(int(spec.get("max_size", cls.max_size)), float(spec.get("max_wait_ms", 5.0)))
+        """``serve.batch`` of a validated config."""
+        spec = cfg["serve"]["batch"]
+        return cls(int(spec["max_size"]), float(spec["max_wait_ms"]))
 
 
-DEFAULT_THREADS = 1
+DEFAULT_THREADS = int(defaults("serve", "threads"))
 
 
 def threads_from_config(cfg: dict[str, Any]) -> int:
-    """``serve.threads``: torch threads per model call (see set_threads)."""
-    return int((cfg.get("serve") or {}).get("threads", DEFAULT_THREADS))
+    """``serve.threads`` of a validated config: torch threads per model call (set_threads)."""
+    return int(cfg["serve"]["threads"])
 
 
 def set_threads(n: int) -> None:

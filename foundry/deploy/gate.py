@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from foundry import engines
+from foundry.settings import Deploy
 from foundry.train import metrics
 
 
@@ -56,19 +57,19 @@ def evaluate(
     refs: list[str],
     cand_hyps: list[str],
     champ_hyps: list[str] | None,
-    opts: dict[str, Any],
+    opts: Deploy,
     labels: list[str] | None = None,
 ) -> dict[str, Any]:
     """The gate's verdict as a JSON-ready dict: metrics, paired CI, named checks, pass/fail."""
     n = len(refs)
-    boot, thr, kind = opts["bootstrap"], opts["gate"], opts["kind"]
+    boot, thr, kind = opts.bootstrap, opts.gate, opts.kind
     labels = sorted(set(labels or []) | set(refs))
     transcript = kind == engines.GATE_TRANSCRIPT
     checks = [
         _check(
             "min_test_samples",
-            n >= opts["min_test_samples"],
-            f"{n} labelled test items, need at least {opts['min_test_samples']}",
+            n >= opts.min_test_samples,
+            f"{n} labelled test items, need at least {opts.min_test_samples}",
         )
     ]
     out: dict[str, Any] = {"engine": engine, "n": n, "kind": kind}

@@ -14,6 +14,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from foundry import audio
+from foundry.config import defaults
 
 log = logging.getLogger("foundry.deploy.serve")
 
@@ -21,6 +22,8 @@ _ADDRESS = re.compile(r"<[^<>]*? at 0x[0-9a-fA-F]+>|\b0x[0-9a-fA-F]{8,}\b")
 _CONFIG_NOTE = re.compile(r" \(config [\w.]+\)")
 _BYTES_NOTE = re.compile(r" \(\d+ bytes; first bytes: 0x[0-9a-fA-F]*\)")
 _WHITESPACE = str.maketrans("", "", " \t\r\n")
+_SERVE = defaults("serve", "limits")
+_TEXT = defaults("text")
 
 
 @dataclass(frozen=True)
@@ -31,21 +34,23 @@ class Limits:
     so that serving refuses exactly what training never saw.
     """
 
-    max_body_bytes_text: int = 64 * 1024  # JSON body for text engines (intent, sentiment)
-    max_body_bytes_audio: int = 4 * 1024 * 1024  # JSON body with base64 audio (stt, dialect)
-    max_text_chars: int = 2000  # code points of 'text'
-    max_id_chars: int = 128  # request id, from the body or the X-Request-ID header
-    max_json_tokens: int = 10_000  # '[', '{' and ',' bytes in the body (inside strings too)
-    max_audio_samples: int = 2_880_000  # frames x channels as the header announces (30 s 48k st)
-    max_sample_rate: int = 384_000  # Hz; soxr cost grows with the rate ratio
-    body_timeout_s: float = 30.0  # longest pause while the body streams in
-    header_timeout_s: float = 10.0  # request line + headers complete within this (guard.py)
-    max_connections_per_ip: int = 64  # open connections one client address may hold
+    # the defaults are the schema's serve.limits (the numbers and their meaning: config/schema.json)
+    max_body_bytes_text: int = _SERVE["max_body_bytes_text"]  # JSON body for text engines
+    max_body_bytes_audio: int = _SERVE["max_body_bytes_audio"]  # JSON body with base64 audio
+    max_text_chars: int = _SERVE["max_text_chars"]  # code points of 'text'
+    max_id_chars: int = _SERVE["max_id_chars"]  # request id, from the body or X-Request-ID
+    max_json_tokens: int = _SERVE["max_json_tokens"]  # '[', '{' and ',' bytes in the body
+    max_audio_samples: int = _SERVE["max_audio_samples"]  # frames x channels the header announces
+    max_sample_rate: int = _SERVE["max_sample_rate"]  # Hz; soxr cost grows with the rate ratio
+    body_timeout_s: float = _SERVE["body_timeout_s"]  # longest pause while the body streams in
+    header_timeout_s: float = _SERVE["header_timeout_s"]  # request line + headers (guard.py)
+    max_connections_per_ip: int = _SERVE["max_connections_per_ip"]  # per client address
     min_audio_seconds: float = audio.DEFAULT_CHECKS.min_duration  # audio.min_duration
     max_audio_seconds: float = audio.DEFAULT_CHECKS.max_duration  # audio.max_duration
     silence_dbfs: float = audio.DEFAULT_CHECKS.silence_dbfs  # audio.silence_dbfs
     clip_fraction: float = audio.DEFAULT_CHECKS.clip_fraction  # audio.clip_fraction
-    min_malayalam_ratio: float = 0.5  # text.min_malayalam_ratio: what training text had to meet
+    # text.min_malayalam_ratio: what training text had to meet
+    min_malayalam_ratio: float = _TEXT["min_malayalam_ratio"]
 
     def __post_init__(self) -> None:
         for name in (
@@ -81,19 +86,18 @@ class Limits:
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any]) -> Limits:
-        """Audio checks from the pipeline's ``audio.*`` keys; any field from ``serve.limits``."""
-        a = cfg.get("audio") or {}
-        base = cls()
+        """Audio checks from the pipeline's ``audio.*`` keys; any field from ``serve.limits``.
+        ``cfg``: a validated config, or the part of one the deploy settings carry (the
+        request_limits of foundry.settings.Deploy)."""
+        a, base = cfg["audio"], cls()
         mapped = {
-            "min_audio_seconds": a.get("min_duration", base.min_audio_seconds),
-            "max_audio_seconds": a.get("max_duration", base.max_audio_seconds),
-            "silence_dbfs": a.get("silence_dbfs", base.silence_dbfs),
-            "clip_fraction": a.get("clip_fraction", base.clip_fraction),
-            "min_malayalam_ratio": (cfg.get("text") or {}).get(
-                "min_malayalam_ratio", base.min_malayalam_ratio
-            ),
+            "min_audio_seconds": a["min_duration"],
+            "max_audio_seconds": a["max_duration"],
+            "silence_dbfs": a["silence_dbfs"],
+            "clip_fraction": a["clip_fraction"],
+            "min_malayalam_ratio": cfg["text"]["min_malayalam_ratio"],
         }
-        overrides = dict((cfg.get("serve") or {}).get("limits") or {})
+        overrides = dict(cfg["serve"]["limits"])
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(overrides) - known)
         if unknown:

@@ -18,6 +18,7 @@ from foundry.deploy import gate, models, registry, shadow
 from foundry.deploy.limits import Limits
 from foundry.deploy.serve import Running, Service
 from foundry.gold import splits
+from foundry.settings import Deploy
 
 log = logging.getLogger("foundry.deploy")
 
@@ -81,7 +82,7 @@ def check_inputs(
 def deploy_engine(
     root: str | Path,
     engine: str,
-    opts: dict[str, Any],
+    opts: Deploy,
     adapter_dir: str | Path,
     test_path: str | Path,
     replay_path: str | Path,
@@ -99,7 +100,7 @@ def deploy_engine(
     root = Path(root)
     prod = registry.production(root, engine)
     before = prod["candidate"] if prod else None
-    extra = {"traffic_percentage": opts["traffic_percentage"]}
+    extra = {"traffic_percentage": opts.traffic_percentage}
     cand: registry.Candidate | None = None
     try:
         cand = registry.register(root, engine, adapter_dir, metrics, base_dir)
@@ -162,7 +163,7 @@ def _verified_champion(root: Path, engine: str) -> registry.Candidate | None:
 def _offline_gate(
     root: Path,
     engine: str,
-    opts: dict[str, Any],
+    opts: Deploy,
     cand: registry.Candidate,
     champion: registry.Candidate | None,
     test_path: str | Path,
@@ -172,11 +173,11 @@ def _offline_gate(
     """validation.json (both models on the test split, on the telephone channel where set) and
     the agreement the shadow should expect; or why the candidate does not reproduce training."""
     ids, inputs, refs = models.read_items(test_path, engine)
-    bs = int(opts["batch_size"])
+    bs = int(opts.batch_size)
     cand_pred = models.load(engine, root / cand.adapter, registry.base_path(root, cand))
     cand_hyps = models.predict_all(cand_pred, inputs, bs)
     if train_predictions:
-        problem = reproduces(ids, cand_hyps, train_predictions, opts["max_prediction_mismatch"])
+        problem = reproduces(ids, cand_hyps, train_predictions, opts.max_prediction_mismatch)
         if problem:
             return f"{engine}: candidate {cand.id} {problem}"
     champ_pred, champ_hyps = None, None
@@ -187,9 +188,9 @@ def _offline_gate(
         champ_hyps = models.predict_all(champ_pred, inputs, bs)
     clean = gate.evaluate(engine, refs, cand_hyps, champ_hyps, opts, labels)
     validation = clean
-    if opts["gate_channel"] == "telephone":
+    if opts.gate_channel == "telephone":
         # judged on the call the IVR hears: both models on the same degraded test audio
-        channel = phone_channel.ChannelSettings.from_config(opts["channel"], "deploy.channel")
+        channel = phone_channel.ChannelSettings.from_config(opts.channel, "deploy.channel")
         phone = [
             {"audio": phone_channel.channel_wav(x["audio"], i, channel)}
             for i, x in zip(ids, inputs, strict=True)
@@ -200,7 +201,7 @@ def _offline_gate(
         validation["clean"] = {
             k: clean[k] for k in ("candidate_metrics", "champion_metrics", "difference", "passed")
         }
-    validation["channel"] = opts["gate_channel"]
+    validation["channel"] = opts.gate_channel
     validation.update({"candidate": cand.id, "champion": champion.id if champion else None})
     atomic.write_json(_cdir(root, engine, cand.id) / "validation.json", validation)
     expected = shadow.agreement(engine, champ_hyps, cand_hyps) if champ_hyps is not None else None
@@ -211,20 +212,20 @@ def run_shadow(
     root: Path,
     engine: str,
     cand: registry.Candidate,
-    opts: dict[str, Any],
+    opts: Deploy,
     replay_path: str | Path,
     expected_agreement: float | None = None,
 ) -> dict[str, Any]:
     """Serve champion + shadowed candidate on a free loopback port, replay, judge the log."""
 
-    sopts = opts["shadow"]
+    sopts = opts.shadow
     cdir = _cdir(root, engine, cand.id)
     log_rel = f"{paths.deploy_candidate(engine, cand.id)}/shadow.jsonl"
     spec = {
         "engine": engine,
         "candidate": cand.id,
         "sha256": cand.sha256,
-        "traffic_percentage": opts["traffic_percentage"],
+        "traffic_percentage": opts.traffic_percentage,
         "log": log_rel,
         **{k: sopts[k] for k in sorted(sopts)},
     }
@@ -233,14 +234,14 @@ def run_shadow(
         (root / log_rel).unlink()
     ids, inputs, refs = models.read_items(replay_path, engine)
     plan = shadow.plan_requests(
-        ids, opts["traffic_percentage"], int(sopts["min_samples"]), int(sopts["max_requests"])
+        ids, opts.traffic_percentage, int(sopts["min_samples"]), int(sopts["max_requests"])
     )
     service = Service(
         root,
         [engine],
         poll_s=3600,
         queue_size=int(sopts["queue_size"]),
-        limits=Limits.from_config(opts["request_limits"]),
+        limits=Limits.from_config(opts.request_limits),
     )
     atomic.write_json(root / paths.deploy_shadow_active(engine), spec)
     try:
@@ -260,7 +261,7 @@ def run_shadow(
     records = shadow.read_log(root / log_rel)
     refs_by_id = dict(zip(ids, refs, strict=True))
     report = shadow.analyse(engine, records, sopts, refs_by_id, caller, expected_agreement)
-    report.update({"candidate": cand.id, "traffic_percentage": opts["traffic_percentage"]})
+    report.update({"candidate": cand.id, "traffic_percentage": opts.traffic_percentage})
     atomic.write_json(cdir / "shadow_report.json", report)
     return report
 

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from foundry import engines
+from foundry.config import defaults
 from foundry.deploy.limits import ClientError
 from foundry.engines import TRANSCRIBER
 from foundry.silver.vad import _STATE, VAD_WINDOW, SpeechDetector
@@ -34,20 +35,24 @@ WINDOW_MS = 1000 * WINDOW / RATE
 END_REASONS = ("silence", "max_length", "hangup")
 
 
+_STREAM = defaults("serve", "stream")
+
+
 @dataclass(frozen=True)
 class StreamSettings:
     """``serve.stream`` config: endpointing, partials and the bounds of one call."""
 
-    endpoint_ms: float = 600.0  # non-speech that ends an utterance
-    max_utterance_s: float = 15.0  # an utterance is cut here (reason max_length)
-    min_speech_ms: float = 250.0  # shorter bursts (a cough, a click) are not utterances
-    speech_pad_ms: float = 200.0  # audio kept before speech starts and after it ends
-    partial_interval_ms: float = 1000.0  # a partial per this much new audio; 0 = none
-    vad_threshold: float = 0.5
-    idle_timeout_s: float = 10.0  # no message for this long: the stream is closed
-    max_call_s: float = 3600.0  # audio per call
-    max_message_bytes: int = 65536  # one WebSocket message / AudioSocket frame
-    max_streams: int = 32  # concurrent calls; the next is refused with a close reason
+    # the defaults, and what each means: the schema's serve.stream
+    endpoint_ms: float = _STREAM["endpoint_ms"]
+    max_utterance_s: float = _STREAM["max_utterance_s"]
+    min_speech_ms: float = _STREAM["min_speech_ms"]
+    speech_pad_ms: float = _STREAM["speech_pad_ms"]
+    partial_interval_ms: float = _STREAM["partial_interval_ms"]
+    vad_threshold: float = _STREAM["vad_threshold"]
+    idle_timeout_s: float = _STREAM["idle_timeout_s"]
+    max_call_s: float = _STREAM["max_call_s"]
+    max_message_bytes: int = _STREAM["max_message_bytes"]
+    max_streams: int = _STREAM["max_streams"]
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -62,7 +67,7 @@ class StreamSettings:
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any]) -> StreamSettings:
-        spec = dict((cfg.get("serve") or {}).get("stream") or {})
+        spec = dict(cfg["serve"]["stream"])
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(spec) - known)
         if unknown:

@@ -26,6 +26,6 @@ def inputs(cfg: dict[str, Any], engine: str) -> dict[str, str]:
         "metrics": paths.metrics(engine),
         "predictions": paths.test_predictions(engine),
         "labels": paths.split_labels(engine),
-        "test": paths.split_file(engine, opts["test_split"]),
-        "replay": paths.split_file(engine, opts["replay_split"]),
+        "test": paths.split_file(engine, opts.test_split),
+        "replay": paths.split_file(engine, opts.replay_split),
     }

@@ -24,6 +24,7 @@ from foundry.atomic import write_json, write_parquet
 from foundry.engines import SAMPLE_RATE
 from foundry.errors import UserError
 from foundry.ingest import layouts
+from foundry.settings import Allocate
 from foundry.silver.shards import read_shard
 
 log = logging.getLogger("foundry.gold.splits")
@@ -43,7 +44,7 @@ def dialect_lookup(table: dict[str, list[str]]) -> dict[str, str]:
 
 
 def published_splits(
-    cfg: dict[str, Any], rows: list[dict[str, Any]], keys: list[str]
+    settings: Allocate, rows: list[dict[str, Any]], keys: list[str]
 ) -> tuple[dict[str, str], dict[str, set[str]]]:
     """Groups pinned by upstream dev/test rows, and where free groups may go.
 
@@ -55,11 +56,12 @@ def published_splits(
     pinned: dict[str, str] = {}
     published: dict[str, set[str]] = defaultdict(set)
     mapped = []
+    sources = {src.name: src for src in settings.sources}
     for r in rows:
-        spec = cfg["datasets"].get(r["dataset"], {})
+        src = sources[r["dataset"]]
         ours = None
-        if spec.get("keep_splits", True):
-            ours = layouts.our_split(r.get("source_split"), spec.get("split_map"))
+        if src.keep_splits:
+            ours = layouts.our_split(r.get("source_split"), src.split_map)
         mapped.append(ours)
         if ours in rank:
             published[r["dataset"]].add(ours)
@@ -264,16 +266,16 @@ def _table(rows: list[dict[str, Any]], audio: bool) -> pa.Table:
     return pa.Table.from_pylist([{k: r.get(k) for k, _ in fields} for r in rows], schema=schema)
 
 
-def allocate(cfg: dict[str, Any], engine: str, root: str | Path = ".") -> dict[str, Any]:
+def allocate(settings: Allocate, root: str | Path = ".") -> dict[str, Any]:
     """Build splits/<engine>/ from the silver manifests of the datasets that feed it."""
     root = Path(root)
-    datasets = sorted(d for d, s in cfg["datasets"].items() if engine in s["engines"])
+    engine, datasets = settings.engine, settings.datasets
     eng = engines.get(engine)
-    salt, ratios = cfg["splits"]["salt"], cfg["splits"]["ratios"]
-    rows, no_region = _engine_rows(root, engine, datasets, cfg.get("dialect_map", {}))
+    salt, ratios = settings.salt, settings.ratios
+    rows, no_region = _engine_rows(root, engine, datasets, settings.dialect_map or {})
     keys = group_keys(rows)
     split_rows: dict[str, list[dict[str, Any]]] = {s: [] for s in paths.SPLITS}
-    pinned, allowed = published_splits(cfg, rows, keys)
+    pinned, allowed = published_splits(settings, rows, keys)
     where = assign_groups(rows, keys, engine, salt, ratios, pinned, allowed)
     for r, key in zip(rows, keys, strict=True):
         split_rows[where[key]].append(r)
@@ -286,9 +288,9 @@ def allocate(cfg: dict[str, Any], engine: str, root: str | Path = ".") -> dict[s
                 "speaker/text groups); add data, change splits.ratios or splits.salt"
             )
     capped: dict[str, int] = {}
-    if engine in cfg["balance"]["engines"]:
+    if settings.max_class_ratio is not None:
         split_rows["train"], capped = cap_classes(
-            split_rows["train"], cfg["balance"]["max_class_ratio"], salt
+            split_rows["train"], settings.max_class_ratio, salt
         )
     if eng.is_audio:
         _attach_audio(root, split_rows)

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from foundry import __version__, paths
+from foundry import __version__, config, paths
 from foundry.atomic import atomic_dir, sha256_file, write_json
 from foundry.errors import UserError
 from foundry.ingest import layouts
@@ -286,11 +286,13 @@ def ingest_local(
 
 
 def resolve_revision(
-    repo: str, revision: str, *, ds: str = "?", timeout: float = 30.0
+    repo: str, revision: str, *, ds: str = "?", timeout: float | None = None
 ) -> tuple[str, list[Any]]:
     """Ask the Hub which commit ``revision`` points at; returns (sha, siblings with metadata)."""
     from huggingface_hub import HfApi
 
+    if timeout is None:
+        timeout = float(transport(None)["timeout_seconds"])
     info = HfApi().dataset_info(repo, revision=revision, timeout=timeout, files_metadata=True)
     if not info.sha:
         raise TransientHubError(
@@ -307,11 +309,17 @@ def is_commit_sha(revision: str) -> bool:
     return bool(SHA_RE.match(revision))
 
 
+def transport(hub_cfg: dict[str, Any] | None) -> dict[str, Any]:
+    """Config ``hub:`` over the schema's defaults (a caller may pass only what it changes)."""
+    return {**config.defaults("hub"), **(hub_cfg or {})}
+
+
 def retry_settings(hub_cfg: dict[str, Any]) -> dict[str, float]:
+    t = transport(hub_cfg)
     return {
-        "max_retries": int(hub_cfg.get("max_retries", 5)),
-        "backoff": float(hub_cfg.get("backoff_seconds", 2.0)),
-        "max_backoff": float(hub_cfg.get("max_backoff_seconds", 60.0)),
+        "max_retries": int(t["max_retries"]),
+        "backoff": float(t["backoff_seconds"]),
+        "max_backoff": float(t["max_backoff_seconds"]),
     }
 
 
@@ -337,9 +345,9 @@ def resolve_data_revision(
     is read from the Hub's parquet conversion (``refs/convert/parquet``) instead; its code never
     runs. A ``partial-*`` conversion is recorded in the layout.
     """
-    repo, requested = spec["hub"], revision or spec.get("revision", "main")
+    repo, requested = spec["hub"], revision or spec["revision"]
     retry = retry_settings(hub_cfg)
-    timeout = float(hub_cfg.get("timeout_seconds", 30.0))
+    timeout = float(transport(hub_cfg)["timeout_seconds"])
 
     def at(rev: str) -> tuple[str, list[Any], list[str], str | None]:
         sha, siblings = with_retries(
@@ -412,9 +420,9 @@ def ingest_hub(
     """Download ``spec['hub']`` at its pinned revision, verify every file, return the manifest."""
     from huggingface_hub import constants, snapshot_download
 
-    repo, requested = spec["hub"], spec.get("revision", "main")
+    repo, requested = spec["hub"], spec["revision"]
     retry = retry_settings(hub_cfg)
-    timeout = float(hub_cfg.get("timeout_seconds", 30.0))
+    timeout = float(transport(hub_cfg)["timeout_seconds"])
     # Read at call time by huggingface_hub: a stalled body fails after `timeout`, then retries.
     constants.HF_HUB_DOWNLOAD_TIMEOUT = timeout
 

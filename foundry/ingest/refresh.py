@@ -53,7 +53,7 @@ def read_lock(path: str | Path) -> dict[str, dict[str, str]]:
 
 def lock_entry(ds: str, spec: dict[str, Any], hub_cfg: dict[str, Any]) -> dict[str, str]:
     """The pin for one Hub dataset: repo, requested revision, resolved sha, branch read."""
-    requested = spec.get("revision", "main")
+    requested = spec["revision"]
     if hub.is_commit_sha(requested):
         return {"repo": spec["hub"], "requested": requested, "sha": requested, "via": requested}
     sha, via, _, _ = hub.resolve_data_revision(ds, spec, hub_cfg)

@@ -19,10 +19,11 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from foundry import engines, paths
+from foundry.config import defaults
 from foundry.errors import UserError
 
 SECTIONS = ("data", "training", "deploy")
-REJECT_SAMPLE_PER_REASON = 3
+REJECT_SAMPLE_PER_REASON = int(defaults("report", "rejects_per_reason"))
 # Report files (kept here, beside the code that writes them; reports/ also holds validate.json).
 DATASETS_TABLE = "reports/datasets.html"
 DURATIONS_PLOT = "reports/durations.svg"

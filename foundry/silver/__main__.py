@@ -16,11 +16,11 @@ from foundry.silver import language, shards
 
 
 def _plan(cfg: dict, wc: SimpleNamespace) -> None:
-    shards.write_plan(shards.Settings.from_config(cfg, wc.ds))
+    shards.write_plan(shards.Settings.from_params(cfg))
 
 
 def _standardize(cfg: dict, wc: SimpleNamespace) -> None:
-    counts = shards.standardize_shard(shards.Settings.from_config(cfg, wc.ds), int(wc.shard))
+    counts = shards.standardize_shard(shards.Settings.from_params(cfg), int(wc.shard))
     logging.getLogger("foundry.standardize").info("%s shard %s: %s", wc.ds, wc.shard, counts)
 
 

@@ -7,13 +7,13 @@ import math
 
 import numpy as np
 
+from foundry.config import defaults
 from foundry.silver.quality import as_float
 
-# Relative level below which a frequency counts as empty, and the telephone-band verdict.
-BANDWIDTH_FLOOR_DB = 50.0
-
-
-NARROWBAND_HZ = 4500.0
+# Relative level below which a frequency counts as empty, and the telephone-band verdict: the
+# schema's quality.bandwidth defaults (what a caller outside a shard job gets).
+BANDWIDTH_FLOOR_DB = float(defaults("quality", "bandwidth", "floor_db"))
+NARROWBAND_HZ = float(defaults("quality", "bandwidth", "narrowband_hz"))
 
 
 _REF_BAND = (300.0, 3400.0)  # the telephone band: present in any speech recording

@@ -20,7 +20,7 @@ import logging
 import tarfile
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -29,10 +29,11 @@ import pyarrow.parquet as pq
 
 from foundry import audio, paths, reasons, text
 from foundry.atomic import atomic_write, write_parquet
-from foundry.config import needed_columns
+from foundry.config import defaults, needed_columns
 from foundry.engines import SAMPLE_RATE
 from foundry.errors import UserError
 from foundry.ingest.sources import DatasetError, iter_items, read_manifest, verify_raw
+from foundry.settings import Standardize
 from foundry.silver import bandwidth, language, quality, segments, stages, vad
 from foundry.silver.stages import segment_id
 
@@ -106,84 +107,8 @@ class AccountingError(RuntimeError, UserError):
     """Items went missing between plan and manifest: never let that pass silently."""
 
 
-@dataclass(frozen=True)
-class Settings:
-    """What phase 2 needs from the config for one dataset."""
-
-    dataset: str
-    columns: dict[str, str]
-    engines: tuple[str, ...]
-    shards: int
-    checks: audio.AudioChecks
-    min_malayalam_ratio: float
-    filter: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    label_map: tuple[tuple[str, str | None], ...] = ()
-    metadata: tuple[str, ...] = ()
-    quality: dict[str, Any] = field(default_factory=dict)
-    # the column roles its engines need, worked out once: the stages ask for every item
-    roles: frozenset[str] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        needed = {c for e in self.engines for c in needed_columns(e, self.columns)}
-        object.__setattr__(self, "roles", frozenset(needed))
-
-    @classmethod
-    def from_config(cls, cfg: dict[str, Any], ds: str) -> Settings:
-        spec = cfg["datasets"][ds]
-        a = cfg.get("audio") or {}  # absent for datasets that feed no audio engine
-        d = audio.DEFAULT_CHECKS
-        flt = []
-        for col, allowed in sorted((spec.get("filter") or {}).items()):
-            values = allowed if isinstance(allowed, list) else [allowed]
-            flt.append((col, tuple(sorted({_as_text(v) for v in values}))))
-        return cls(
-            filter=tuple(flt),
-            label_map=tuple(sorted((spec.get("label_map") or {}).items())),
-            metadata=tuple(spec.get("metadata") or ()),
-            quality=dict(cfg.get("quality") or {}),
-            dataset=ds,
-            columns=dict(spec["columns"]),
-            engines=tuple(spec["engines"]),
-            shards=int(spec["shards"] if "shards" in spec else cfg["default_shards"]),
-            checks=audio.AudioChecks(
-                min_duration=a.get("min_duration", d.min_duration),
-                max_duration=a.get("max_duration", d.max_duration),
-                silence_dbfs=a.get("silence_dbfs", d.silence_dbfs),
-                clip_fraction=a.get("clip_fraction", d.clip_fraction),
-            ),
-            min_malayalam_ratio=cfg["text"]["min_malayalam_ratio"],
-        )
-
-    def needs(self, role: str) -> bool:
-        return role in self.roles
-
-    @property
-    def fields(self) -> tuple[str, ...]:
-        """Extra columns the steps read: filter columns and carried metadata."""
-        return tuple(sorted({c for c, _ in self.filter} | set(self.metadata)))
-
-    def filtered_out(self, item: Any) -> str | None:
-        """Why the row filter drops this item (None when it is kept)."""
-        for col, allowed in self.filter:
-            value = item.fields.get(col)
-            if value not in allowed:
-                return f"{col}={value!r} is not in the filter {list(allowed)}"
-        return None
-
-    def map_label(self, label: str | None) -> tuple[str | None, bool]:
-        """(label after label_map, dropped?)."""
-        if label is None:
-            return None, False
-        table = dict(self.label_map)
-        key = label.strip()
-        if key in table:
-            return table[key], table[key] is None
-        return key, False
-
-
-def _as_text(v: Any) -> str:
-    """Filter values compare as the readers' strings (True -> 'True', 3 -> '3')."""
-    return v if isinstance(v, str) else str(v)
+# the settings of plan and shard jobs (built by foundry.steps.standardize)
+Settings = Standardize
 
 
 def shard_of(index: int, total: int, shards: int) -> int:
@@ -313,7 +238,7 @@ class Gates:
 
     def __init__(self, q: dict[str, Any]) -> None:
         spec = q.get("vad") or {}
-        self.vad = spec if spec.get("enabled", False) else None
+        self.vad = spec if spec and spec["enabled"] else None  # no section: a text dataset
         self.detector = None
         if self.vad:
             self.detector = vad.SpeechDetector(
@@ -324,8 +249,9 @@ class Gates:
                 rate_hz=spec["rate_hz"],
             )
         rate = q.get("speaking_rate") or {}
-        self.rate = rate if rate.get("enabled", False) else None
-        self.band = q.get("bandwidth") or {}
+        self.rate = rate if rate and rate["enabled"] else None
+        # measured on every clip (a manifest column); the thresholds are the schema's if unset
+        self.band = q.get("bandwidth") or defaults("quality", "bandwidth")
 
     def measure(self, std: audio.StandardAudio, text_: str) -> tuple[Any, dict[str, Any]]:
         """(the PCM to keep, manifest fields), or QualityReject: speech, trim, rate, bandwidth."""
@@ -334,13 +260,13 @@ class Gates:
         pcm = std.pcm16
         x = pcm.astype(np.float32) / 32768.0
         sr = SAMPLE_RATE
-        floor_db = self.band.get("floor_db", bandwidth.BANDWIDTH_FLOOR_DB)
+        floor_db = float(self.band["floor_db"])
         band = bandwidth.effective_bandwidth_hz(x, sr, floor_db)
         narrow = bandwidth.is_narrowband(
             x,
             sr,
             std.source_sample_rate,
-            self.band.get("narrowband_hz", bandwidth.NARROWBAND_HZ),
+            float(self.band["narrowband_hz"]),
             floor_db,
             bandwidth_hz=band,  # one spectrum per clip, not two
         )

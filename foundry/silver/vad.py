@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import soxr
 
+from foundry.config import defaults
 from foundry.silver.quality import QualityReject, as_float
 
 SILERO_DIST = "silero-vad"
@@ -42,6 +43,7 @@ VAD_MODELS: dict[str, tuple[str, str]] = {
 VAD_WINDOW: dict[int, tuple[int, int]] = {16000: (512, 64), 8000: (256, 32)}
 
 
+_VAD = defaults("quality", "vad")  # the schema's: what a caller outside a shard job gets
 _STATE = 128
 
 
@@ -94,12 +96,12 @@ class SpeechDetector:
     def __init__(
         self,
         *,
-        threshold: float = 0.5,
+        threshold: float = _VAD["threshold"],
         neg_threshold: float | None = None,
-        min_speech_ms: float = 250.0,
-        min_silence_ms: float = 100.0,
-        speech_pad_ms: float = 30.0,
-        rate_hz: int = 16000,
+        min_speech_ms: float = _VAD["min_speech_ms"],
+        min_silence_ms: float = _VAD["min_silence_ms"],
+        speech_pad_ms: float = _VAD["speech_pad_ms"],
+        rate_hz: int = _VAD["rate_hz"],
         backend: str = "auto",
         max_frames: int = 512,
         model_dir: str | Path | None = None,
@@ -349,7 +351,9 @@ def speech_stats(
 
 
 def check_speech(
-    stats: SpeechStats, min_speech_seconds: float = 0.3, min_speech_ratio: float = 0.15
+    stats: SpeechStats,
+    min_speech_seconds: float = _VAD["min_speech_seconds"],
+    min_speech_ratio: float = _VAD["min_speech_ratio"],
 ) -> None:
     """Reject items where the VAD hears too little speech: noise, music, tones, empty takes."""
     found = (

@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from foundry import engines, integrity, paths
+from foundry import config, engines, integrity, paths
 from foundry.atomic import atomic_dir, write_json
 from foundry.engines import SAMPLE_RATE
 from foundry.text import normalize
@@ -25,6 +25,7 @@ from foundry.train.common import FOUNDRY_META, TrainError
 log = logging.getLogger("foundry.train.base")
 
 SPECIALS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]  # RoBERTa order: ids 0..4
+_DROPOUT = 0.0  # tiny bases only (see build_tiny)
 
 
 def task_of(engine: str, arch: str | None = None) -> str:
@@ -69,14 +70,14 @@ def char_tokenizer(chars: list[str], max_length: int) -> Any:
 def _tiny_text(spec: dict[str, Any], texts: list[str], out: Path) -> dict[str, Any]:
     from transformers import RobertaConfig, RobertaForMaskedLM
 
-    max_len = int(spec.get("max_length", 128))
+    max_len = int(spec["max_length"])
     tok = char_tokenizer(char_vocab(texts), max_len)
     cfg = RobertaConfig(
         vocab_size=len(tok),
-        hidden_size=int(spec.get("hidden_size", 64)),
-        num_hidden_layers=int(spec.get("layers", 2)),
-        num_attention_heads=int(spec.get("heads", 2)),
-        intermediate_size=int(spec.get("intermediate_size", 128)),
+        hidden_size=int(spec["hidden_size"]),
+        num_hidden_layers=int(spec["layers"]),
+        num_attention_heads=int(spec["heads"]),
+        intermediate_size=int(spec["intermediate_size"]),
         max_position_embeddings=max_len + 2,
         pad_token_id=1,
         bos_token_id=0,
@@ -85,9 +86,9 @@ def _tiny_text(spec: dict[str, Any], texts: list[str], out: Path) -> dict[str, A
         # Random weights at the usual 0.02 leave the <s> output (what the classification head
         # reads) varying by 0.3-0.4 % across inputs: the head has almost nothing to learn from
         # and training stalls or lurches depending on the seed. At 0.1 it varies by ~10 %.
-        initializer_range=float(spec.get("initializer_range", 0.1)),
-        hidden_dropout_prob=float(spec.get("dropout", 0.0)),
-        attention_probs_dropout_prob=float(spec.get("dropout", 0.0)),
+        initializer_range=0.1,
+        hidden_dropout_prob=_DROPOUT,
+        attention_probs_dropout_prob=_DROPOUT,
     )
     RobertaForMaskedLM(cfg).save_pretrained(out)
     tok.save_pretrained(out)
@@ -98,25 +99,25 @@ def _tiny_wav2vec2(spec: dict[str, Any], out: Path) -> dict[str, Any]:
     from transformers import Wav2Vec2Config, Wav2Vec2FeatureExtractor, Wav2Vec2Model
 
     cfg = Wav2Vec2Config(
-        hidden_size=int(spec.get("hidden_size", 64)),
-        num_hidden_layers=int(spec.get("layers", 2)),
-        num_attention_heads=int(spec.get("heads", 2)),
-        intermediate_size=int(spec.get("intermediate_size", 128)),
-        conv_dim=tuple(spec.get("conv_dim", (32, 32, 32))),
-        conv_kernel=tuple(spec.get("conv_kernel", (10, 8, 8))),
-        conv_stride=tuple(spec.get("conv_stride", (5, 8, 8))),
-        num_conv_pos_embeddings=int(spec.get("conv_pos", 16)),
-        num_conv_pos_embedding_groups=int(spec.get("conv_pos_groups", 4)),
+        hidden_size=int(spec["hidden_size"]),
+        num_hidden_layers=int(spec["layers"]),
+        num_attention_heads=int(spec["heads"]),
+        intermediate_size=int(spec["intermediate_size"]),
+        conv_dim=tuple(spec["conv_dim"]),
+        conv_kernel=tuple(spec["conv_kernel"]),
+        conv_stride=tuple(spec["conv_stride"]),
+        num_conv_pos_embeddings=int(spec["conv_pos"]),
+        num_conv_pos_embedding_groups=int(spec["conv_pos_groups"]),
         mask_time_prob=0.0,
         layerdrop=0.0,
-        hidden_dropout=float(spec.get("dropout", 0.0)),
-        activation_dropout=float(spec.get("dropout", 0.0)),
-        attention_dropout=float(spec.get("dropout", 0.0)),
-        final_dropout=float(spec.get("dropout", 0.0)),
-        initializer_range=float(spec.get("initializer_range", 0.02)),
+        hidden_dropout=_DROPOUT,
+        activation_dropout=_DROPOUT,
+        attention_dropout=_DROPOUT,
+        final_dropout=_DROPOUT,
+        initializer_range=0.02,
         do_stable_layer_norm=True,
         feat_extract_norm="layer",
-        classifier_proj_size=int(spec.get("classifier_proj_size", 32)),
+        classifier_proj_size=int(spec["classifier_proj_size"]),
     )
     Wav2Vec2Model(cfg).save_pretrained(out)
     Wav2Vec2FeatureExtractor(
@@ -132,19 +133,19 @@ def _tiny_wav2vec2(spec: dict[str, Any], out: Path) -> dict[str, Any]:
 def _tiny_whisper(spec: dict[str, Any], texts: list[str], out: Path) -> dict[str, Any]:
     from transformers import WhisperConfig, WhisperFeatureExtractor, WhisperForConditionalGeneration
 
-    chunk = int(spec.get("chunk_seconds", 8))
-    max_target = int(spec.get("max_target_positions", 160))
+    chunk = int(spec["chunk_seconds"])
+    max_target = int(spec["max_target_positions"])
     tok = char_tokenizer(char_vocab(texts), max_target)
     cfg = WhisperConfig(
         vocab_size=len(tok),
-        num_mel_bins=int(spec.get("mel_bins", 80)),
-        d_model=int(spec.get("hidden_size", 64)),
-        encoder_layers=int(spec.get("layers", 2)),
-        decoder_layers=int(spec.get("layers", 2)),
-        encoder_attention_heads=int(spec.get("heads", 2)),
-        decoder_attention_heads=int(spec.get("heads", 2)),
-        encoder_ffn_dim=int(spec.get("intermediate_size", 128)),
-        decoder_ffn_dim=int(spec.get("intermediate_size", 128)),
+        num_mel_bins=int(spec["mel_bins"]),
+        d_model=int(spec["hidden_size"]),
+        encoder_layers=int(spec["layers"]),
+        decoder_layers=int(spec["layers"]),
+        encoder_attention_heads=int(spec["heads"]),
+        decoder_attention_heads=int(spec["heads"]),
+        encoder_ffn_dim=int(spec["intermediate_size"]),
+        decoder_ffn_dim=int(spec["intermediate_size"]),
         max_source_positions=chunk * 50,
         max_target_positions=max_target,
         pad_token_id=1,
@@ -167,9 +168,11 @@ def build_tiny(
 ) -> dict[str, Any]:
     """A random-init plumbing-check model from a config (fixed seed), saved like a Hub model.
 
-    Dropout defaults to 0 here (spec key ``dropout``): on random features of a 64-wide model it
-    only adds noise to ~100-item trainings; pretrained bases keep their own dropout.
+    ``spec``: config ``base.tiny`` (its dimensions default to the schema's tiny_base). Dropout
+    is 0: on random features of a 64-wide model it only adds noise to ~100-item trainings;
+    pretrained bases keep their own dropout.
     """
+    spec = {**config.def_defaults("tiny_base"), **spec}
     torch.manual_seed(seed)
     task = task_of(engine, arch)
     if not engines.get(engine).is_audio:
@@ -235,6 +238,7 @@ def fetch_hub(engine: str, spec: dict[str, Any], out: Path, hub_cfg: dict[str, A
 
 # config.json model_type -> the family the trainers branch on, where the two names differ
 FAMILIES = {"xlm-roberta": "roberta"}
+WHISPER_WINDOW_S = 30  # the model's own input window: a packaged base without window_seconds
 
 
 def family_of(config_json: Path) -> str | None:
@@ -264,10 +268,10 @@ def build_packaged(engine: str, spec: dict[str, Any], out: Path) -> dict[str, An
             "base (tiny: {...} or hub: ...)"
         )
     try:
-        meta = whisper_ct2.build(out, int(spec.get("window_seconds", 30)))
+        meta = whisper_ct2.build(out, int(spec.get("window_seconds", WHISPER_WINDOW_S)))
     except whisper_ct2.PackageError as exc:
         raise TrainError(f"engine '{engine}': {exc}") from None
-    meta["window_seconds"] = int(spec.get("window_seconds", 30))
+    meta["window_seconds"] = int(spec.get("window_seconds", WHISPER_WINDOW_S))
     return meta
 
 
@@ -280,7 +284,7 @@ def build_base(
     hub_cfg: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Write models/<engine>/base/ atomically (weights + processor + foundry.json)."""
-    spec = settings.get("base") or {"tiny": {}}
+    spec = settings["base"]
     arch = settings.get("arch")
     with atomic_dir(out_dir) as tmp:
         if "hub" in spec:

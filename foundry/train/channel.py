@@ -10,26 +10,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from foundry import engines, phone_channel
+from foundry import config, engines, phone_channel
 from foundry.train import metrics
 
-# engines.<engine>.telephone: what training applies (probability 0 = off, the default)
-TRAIN_DEFAULTS = {"probability": 0.0, "codec": "random", "snr_db": None, "seed": 1234}
-# what the telephone-channel test score applies: every item, mu-law, no added noise
-EVAL_DEFAULTS = {"probability": 1.0, "codec": "mulaw", "snr_db": None, "seed": 1234}
+
+def _telephone(raw: dict[str, Any]) -> dict[str, Any]:
+    """engines.<engine>.telephone over the schema's defaults (probability 0 = off)."""
+    return {**config.def_defaults("engine")["telephone"], **(raw.get("telephone") or {})}
 
 
 def train_channel(raw: dict[str, Any]) -> phone_channel.ChannelSettings | None:
     """The training channel of ``engines.<engine>.telephone``; None when it is off."""
-    spec = {**TRAIN_DEFAULTS, **(raw.get("telephone") or {})}
-    spec.pop("evaluate", None)
-    settings = phone_channel.ChannelSettings.from_config(spec, "engines.<engine>.telephone")
+    settings = phone_channel.ChannelSettings.from_config(
+        _telephone(raw), "engines.<engine>.telephone"
+    )
     return settings if settings.probability > 0 else None
 
 
 def eval_channel(raw: dict[str, Any]) -> phone_channel.ChannelSettings:
-    seed = (raw.get("telephone") or {}).get("seed", EVAL_DEFAULTS["seed"])
-    return phone_channel.ChannelSettings.from_config({**EVAL_DEFAULTS, "seed": seed})
+    """The telephone-channel test score: the deploy gate's default channel (every item,
+    mu-law, the telephone band, no added noise), seeded as training's."""
+    spec = {**config.defaults("deploy", "channel"), "seed": _telephone(raw)["seed"]}
+    return phone_channel.ChannelSettings.from_config(spec)
 
 
 def through_channel(

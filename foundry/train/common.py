@@ -13,7 +13,6 @@ import os
 import random
 import shutil
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ import torch
 from foundry.atomic import dumps_json
 from foundry.engines import SAMPLE_RATE
 from foundry.errors import UserError
+from foundry.settings import Train
 
 log = logging.getLogger("foundry.train")
 
@@ -33,43 +33,8 @@ class TrainError(RuntimeError, UserError):
     """Training cannot proceed; the message names the engine and what to do."""
 
 
-@dataclass
-class Settings:
-    """One engine's hyperparameters (config ``engines.<engine>``), defaults filled in."""
-
-    engine: str
-    raw: dict[str, Any]
-    seed: int = 1234
-    epochs: int = 10
-    batch_size: int = 8
-    lr: float = 1e-3
-    weight_decay: float = 0.0
-    warmup_ratio: float = 0.1
-    max_grad_norm: float = 1.0
-    lora: dict[str, Any] = field(default_factory=dict)
-    threads: int = 2
-
-    @classmethod
-    def from_config(cls, cfg: dict[str, Any], engine: str, threads: int = 2) -> Settings:
-        raw = dict(cfg.get("engines", {}).get(engine, {}))
-        if engine in (cfg.get("models") or {}):  # production: models.<engine>: {hub, revision}
-            raw["base"] = cfg["models"][engine]
-        return cls(
-            engine=engine,
-            raw=raw,
-            seed=int(raw.get("seed", cfg.get("seed", 1234))),
-            epochs=int(raw.get("epochs", 10)),
-            batch_size=int(raw.get("batch_size", 8)),
-            lr=float(raw.get("lr", 1e-3)),
-            weight_decay=float(raw.get("weight_decay", 0.0)),
-            warmup_ratio=float(raw.get("warmup_ratio", 0.1)),
-            max_grad_norm=float(raw.get("max_grad_norm", 1.0)),
-            lora=dict(raw.get("lora", {})),
-            threads=max(1, int(threads)),
-        )
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.raw.get(key, default)
+# one engine's training settings (built by foundry.steps.train)
+Settings = Train
 
 
 def device() -> torch.device:
@@ -108,9 +73,9 @@ def lora_config(
     save = list(spec.get("modules_to_save") or [])
     save += [m for m in also_save if m not in save]
     return LoraConfig(
-        r=int(spec.get("r", 8)),
-        lora_alpha=int(spec.get("alpha", 16)),
-        lora_dropout=float(spec.get("dropout", 0.0)),
+        r=int(spec["r"]),
+        lora_alpha=int(spec["alpha"]),
+        lora_dropout=float(spec["dropout"]),
         target_modules=list(spec["target_modules"]),
         modules_to_save=save or None,
         task_type=spec.get("task_type"),

@@ -41,7 +41,7 @@ def train(ctx: Context) -> Result:
 
     s = ctx.settings
     tok = load_processor("masked_lm", ctx.base_dir)
-    task = _MaskedLM(tok, ctx, int(s.get("max_length", 128)), float(s.get("mask_prob", 0.15)))
+    task = _MaskedLM(tok, ctx, int(s.raw["max_length"]), float(s.raw["mask_prob"]))
     common.seed_everything(s.seed, s.threads)
     model = load_base("masked_lm", ctx.base_dir, {}).to(ctx.device)
     untrained = task.scores(model)
@@ -107,7 +107,7 @@ class _MaskedLM:
 
     def pseudo_perplexity(self, m: Any, rs: list[dict[str, Any]]) -> float:
         nll, n = 0.0, 0
-        for r in rs[: int(self.ctx.settings.get("pppl_max_items", 200))]:
+        for r in rs[: int(self.ctx.settings.raw["pppl_max_items"])]:
             ids, att, special = self.encode([r])
             pos = (~special[0]).nonzero().flatten()
             if not len(pos):

@@ -6,13 +6,14 @@ import importlib
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from foundry import engines, integrity, paths, steps
+from foundry import engines, integrity, paths
 from foundry.atomic import atomic_dir, sha256_file, write_json
 from foundry.gold import splits
+from foundry.settings import BaseModel, Train
 from foundry.train import base as base_mod
 from foundry.train import card, channel, common
 from foundry.train.data import read_labels, read_split, require
@@ -21,30 +22,32 @@ from foundry.train.result import Context
 log = logging.getLogger("foundry.train")
 
 
-def build_base_model(cfg: dict[str, Any], engine: str, root: str | Path = ".") -> dict[str, Any]:
-    """models/<engine>/base/: tiny (vocabulary from this engine's training text) or Hub."""
-    settings = common.Settings.from_config(cfg, engine)
+def build_base_model(
+    settings: BaseModel, root: str | Path = ".", hub_cfg: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """models/<engine>/base/: tiny (vocabulary from this engine's training text) or Hub.
+    ``hub_cfg``: how to fetch (config ``hub:``), never a rerun trigger."""
+    engine = settings.engine
     texts: list[str] = []
-    if steps.base_reads_splits(cfg, engine):
+    if settings.reads_splits:
         splits.verify(engine, root, [Path(paths.split_file(engine, "train")).name])
         texts = [r["text"] for r in read_split(engine, "train", root) if r.get("text")]
     return base_mod.build_base(
         engine,
-        settings.raw,
+        {"base": settings.base, "arch": settings.arch},
         texts,
         Path(root) / paths.base_model_dir(engine),
         settings.seed,
-        cfg.get("hub", {}),
+        hub_cfg,
     )
 
 
-def train_engine(
-    cfg: dict[str, Any], engine: str, root: str | Path = ".", threads: int = 2
-) -> dict[str, Any]:
+def train_engine(settings: Train, root: str | Path = ".", threads: int = 2) -> dict[str, Any]:
     """Train one engine's adapter and write adapter/, metrics.json, test_predictions.json."""
     t0 = time.monotonic()
     root = Path(root)
-    settings = common.Settings.from_config(cfg, engine, threads)
+    engine = settings.engine
+    settings = replace(settings, threads=max(1, int(threads)))
     task = base_mod.task_of(engine, settings.get("arch"))
     common.seed_everything(settings.seed, settings.threads)
     base = _checked_base(root, engine, task)

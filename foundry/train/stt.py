@@ -97,7 +97,7 @@ def _fit_and_score(
     rows: dict[str, list[dict[str, Any]]],
 ) -> dict[str, Any]:
     train, dev = rows["train"], rows["dev"]
-    dev_cer = bool(ctx.settings.get("dev_cer", False))  # greedy decoding each epoch costs time
+    dev_cer = bool(ctx.settings.raw["dev_cer"])  # greedy decoding each epoch costs time
     dev_inputs = [{"audio": w} for w in waveforms(dev)] if dev_cer else []
     dev_refs = references(ctx.engine, dev)
     metric = engines.get(ctx.engine).metric
@@ -151,7 +151,7 @@ def _whisper(ctx: Context) -> Result:
     proc = load_processor("whisper", ctx.base_dir)
     fe, tok = proc["feature_extractor"], proc["tokenizer"]
     if hasattr(tok, "set_prefix_tokens"):  # a real Whisper tokenizer: <|ml|><|transcribe|>
-        lang = ctx.base_meta.get("language") or s.get("language", "malayalam")
+        lang = ctx.base_meta.get("language") or s.raw["language"]
         tok.set_prefix_tokens(language=lang, task="transcribe", predict_timestamps=False)
     common.seed_everything(s.seed, s.threads)
     model = load_base("whisper", ctx.base_dir, {}).to(ctx.device)
@@ -179,7 +179,7 @@ def _whisper(ctx: Context) -> Result:
     )
     # the untrained base, zero-shot with the language forced, whole vocabulary: clean + phone
     untrained, phone_refs, untrained_phone = _untrained(ctx, model, proc, meta)
-    allowed = script_token_ids(tok, s.get("output_script", "any"))
+    allowed = script_token_ids(tok, s.raw["output_script"])
     if allowed is not None:  # training softmax and decoding over the same narrowed vocabulary
         meta["allowed_ids"] = allowed
     hf = model  # the wrapped model itself: PEFT injects LoRA in place and freezes the rest

@@ -22,7 +22,7 @@ def train(ctx: Context) -> Result:
     labels = labels_file["labels"]
     meta = {"labels": labels}
     tok = load_processor("text_classification", ctx.base_dir)
-    max_len = int(s.get("max_length", 128))
+    max_len = int(s.raw["max_length"])
 
     def encode(rs: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
         return tok(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from factory import deploy_settings
 from foundry import paths
 from foundry.deploy import gate, models, pipeline, registry
 from foundry.deploy import shadow as shadow_mod
+from foundry.settings import Deploy
 from foundry.train import metrics
 
 
@@ -20,7 +22,7 @@ def fake_models(monkeypatch):
     monkeypatch.setattr(models, "LOADER", fakes.fake_loader)
 
 
-def opts(pct: float = 50, **deploy) -> dict:
+def opts(pct: float = 50, **deploy) -> Deploy:
     dep = {"bootstrap": {"resamples": 300}, **deploy}
     return deploy_settings("intent", seed=1234, traffic_percentage=pct, deploy=dep)
 
@@ -81,7 +83,8 @@ def test_gate_stt_cer_ci_upper_bound():
     assert metrics.edit_distance("kitten", "sitting") == 3
     # metrics are fractions like models/<engine>/metrics.json; the CI is in points
     assert 0.05 < v["candidate_metrics"]["cer"] < 0.1 and v["champion_metrics"]["cer"] == 0
-    o["gate"]["max_cer"] = 5.0  # absolute ceiling (points) when there is no champion yet
+    # absolute ceiling (points) when there is no champion yet
+    o = dataclasses.replace(o, gate={**o.gate, "max_cer": 5.0})
     alone = gate.evaluate("stt", refs, worse, None, o)
     # one definition: the gate's CER is training's (normalized text, so a dangling space counts
     # as what it is after normalization)
@@ -100,9 +103,9 @@ def test_settings_per_engine_overrides():
         },
     }
     s = deploy_settings("stt", **cfg)
-    assert s["gate"]["max_cer_increase"] == 2.0 and s["min_test_samples"] == 7
-    assert s["traffic_percentage"] == 25.0 and s["bootstrap"]["seed"] == 1234  # the top seed
-    assert deploy_settings("intent", **cfg)["gate"]["max_macro_f1_drop"] == 0.01
+    assert s.gate["max_cer_increase"] == 2.0 and s.min_test_samples == 7
+    assert s.traffic_percentage == 25.0 and s.bootstrap["seed"] == 1234  # the top seed
+    assert deploy_settings("intent", **cfg).gate["max_macro_f1_drop"] == 0.01
 
 
 # --- registry -----------------------------------------------------------------------------
@@ -244,7 +247,7 @@ def test_shadow_guardrails_fail_on_candidate_errors(project):
 
 
 def test_shadow_analyse_guardrails():
-    spec = deploy_settings("intent")["shadow"]
+    spec = deploy_settings("intent").shadow
 
     def rec(i, out, err=None, lat=5.0):
         return {

@@ -30,6 +30,7 @@ from foundry import atomic, integrity, paths
 from foundry.deploy import pipeline, registry
 from foundry.deploy.serve import Running, Service
 from foundry.gold import splits
+from foundry.settings import Deploy
 
 KEYS = {"balance": "ബാലൻസ്", "bill": "ബിൽ", "complaint": "പരാതി"}
 FILL = ["എന്റെ", "ഇന്ന്", "വേഗം", "ദയവായി", "അറിയണം", "നോക്കൂ", "ഒന്ന്", "ഇപ്പോൾ"]
@@ -123,7 +124,7 @@ def built(tmp_path_factory):
     return root, base, adapters
 
 
-def opts(pct: float = 50) -> dict:
+def opts(pct: float = 50) -> Deploy:
     dep = {"bootstrap": {"resamples": 500}}
     return deploy_settings("intent", seed=1234, traffic_percentage=pct, deploy=dep)
 

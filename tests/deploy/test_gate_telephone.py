@@ -68,8 +68,8 @@ def test_audio_candidates_are_judged_on_the_telephone_channel(tmp_path):
     split(tmp_path / "splits/dialect/dev.parquet", 30, "d")
     cfg = {"seed": 1234, "traffic_percentage": 50, "deploy": {"min_test_samples": 10}}
     opts = deploy_settings("dialect", **cfg)
-    assert opts["gate_channel"] == "telephone"
-    channel = phone_channel.ChannelSettings.from_config(opts["channel"])
+    assert opts.gate_channel == "telephone"
+    channel = phone_channel.ChannelSettings.from_config(opts.channel)
     phone_champ = adapter(tmp_path / "phone", test, "phone", channel)
     registry.promote(tmp_path, registry.register(tmp_path, "dialect", phone_champ), ["first"])
     # a candidate that is perfect on clean audio but lost on the phone
@@ -89,6 +89,6 @@ def test_audio_candidates_are_judged_on_the_telephone_channel(tmp_path):
     cfg["deploy"]["engines"] = {"dialect": {"gate_channel": "clean"}}
     clean_opts = deploy_settings("dialect", **cfg)
     assert (
-        clean_opts["gate_channel"] == "clean"
-        and deploy_settings("intent", **cfg)["gate_channel"] == "clean"
+        clean_opts.gate_channel == "clean"
+        and deploy_settings("intent", **cfg).gate_channel == "clean"
     )

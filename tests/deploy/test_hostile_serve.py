@@ -25,7 +25,7 @@ import psutil
 import pytest
 import soundfile as sf
 
-from foundry import audio
+from foundry import audio, config
 from foundry.deploy import models, registry
 from foundry.deploy.limits import DEFAULT_LIMITS, Limits
 from foundry.deploy.request_audio import standard_wav
@@ -718,15 +718,15 @@ def test_limits_are_configurable(tmp_path, monkeypatch):
         ):
             assert send(conn, Case("small", "intent", body, status, ""))[0] == status
         conn.close()
-    cfg = {
-        "audio": {"min_duration": 0.5, "max_duration": 20.0, "silence_dbfs": -45.0},
-        "serve": {"limits": {"max_text_chars": 500}},
-    }
+    cfg = config.defaults()
+    cfg["audio"].update(min_duration=0.5, max_duration=20.0, silence_dbfs=-45.0)
+    cfg["serve"]["limits"] = {"max_text_chars": 500}
     lim = Limits.from_config(cfg)
     assert (lim.min_audio_seconds, lim.max_audio_seconds, lim.silence_dbfs) == (0.5, 20.0, -45.0)
     assert lim.max_text_chars == 500 and lim.clip_fraction == DEFAULT_LIMITS.clip_fraction
+    cfg["serve"]["limits"] = {"max_txt": 1}
     with pytest.raises(ValueError, match="unknown serve.limits key"):
-        Limits.from_config({"serve": {"limits": {"max_txt": 1}}})
+        Limits.from_config(cfg)
     with pytest.raises(ValueError, match="max_text_chars"):
         Limits(max_text_chars=0)
     with pytest.raises(ValueError, match="min_duration"):

@@ -7,7 +7,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from foundry import config, integrity, paths
+from foundry import config, integrity, paths, steps
 from foundry.atomic import write_parquet
 from foundry.gold import splits
 from foundry.silver.shards import MANIFEST_SCHEMA, REJECT_SCHEMA
@@ -126,9 +126,9 @@ def test_allocate_is_byte_identical_and_caps_classes(tmp_path):
     rows += [row(100 + i, f"ബാലൻസ് എത്ര {i}", label="balance") for i in range(15)]
     write_silver(tmp_path, rows)
     cfg = make_cfg(balance={"max_class_ratio": 2.0})
-    stats = splits.allocate(cfg, "intent", tmp_path)
+    stats = splits.allocate(steps.allocate(cfg, "intent"), tmp_path)
     first = {f: (tmp_path / f).read_bytes() for f in paths.split_data_outputs("intent")}
-    splits.allocate(cfg, "intent", tmp_path)
+    splits.allocate(steps.allocate(cfg, "intent"), tmp_path)
     assert {f: (tmp_path / f).read_bytes() for f in paths.split_data_outputs("intent")} == first
     train = stats["train"]["per_class"]
     assert train["pay"] <= 2 * train["balance"]
@@ -171,7 +171,7 @@ def test_a_damaged_shard_stops_allocate_before_splits_are_written(tmp_path):
     data[at] ^= 0x20
     tar.write_bytes(bytes(data))
     with pytest.raises(integrity.DamagedInput) as err:
-        splits.allocate(make_cfg("dialect"), "dialect", tmp_path)
+        splits.allocate(steps.allocate(make_cfg("dialect"), "dialect"), tmp_path)
     msg = str(err.value)
     m = re.match(rf"{paths.shard_tar('ds', 0)} item (\S+): stored audio differs", msg)
     assert m and m.group(1) in {r["id"] for r in rows}, msg
@@ -181,7 +181,7 @@ def test_a_damaged_shard_stops_allocate_before_splits_are_written(tmp_path):
 
 def test_dialect_labels_mapped_and_unmapped_recorded(tmp_path):
     _dialect_silver(tmp_path)
-    stats = splits.allocate(make_cfg("dialect"), "dialect", tmp_path)
+    stats = splits.allocate(steps.allocate(make_cfg("dialect"), "dialect"), tmp_path)
     assert set().union(*(stats[s]["per_class"] for s in paths.SPLITS)) == {
         "Travancore",
         "Malabar",
@@ -200,4 +200,4 @@ def test_dialect_labels_mapped_and_unmapped_recorded(tmp_path):
 def test_empty_split_is_an_error(tmp_path):
     write_silver(tmp_path, [row(0, "ഒരു വാക്യം", label="a"), row(1, "മറ്റൊരു", label="b")])
     with pytest.raises(splits.SplitError, match="is empty"):
-        splits.allocate(make_cfg(), "intent", tmp_path)
+        splits.allocate(steps.allocate(make_cfg(), "intent"), tmp_path)

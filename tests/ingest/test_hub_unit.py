@@ -109,7 +109,7 @@ def test_refresh_of_some_datasets_keeps_the_others(tmp_path, monkeypatch):
         return "e" * 40, "main", [], None
 
     monkeypatch.setattr(hub, "resolve_data_revision", fake)
-    cfg = {"hub": {}, "datasets": {d: {"hub": f"o/{d}"} for d in ("x", "y")}}
+    cfg = {"hub": {}, "datasets": {d: {"hub": f"o/{d}", "revision": "main"} for d in ("x", "y")}}
     refresh.refresh(cfg, tmp_path / "l.json")
     seen.clear()
     refresh.refresh(cfg, tmp_path / "l.json", only=["y"])
