@@ -443,6 +443,27 @@ def test_bandwidth_tells_wideband_from_upsampled_telephone_audio():
     assert bandwidth.effective_bandwidth_hz(non_speech()["white_noise"], SR) > 7500
 
 
+def test_bandwidth_from_a_bounded_number_of_segments_tells_the_same_bands_apart():
+    """A long recording is judged on at most MAX_FRAMES evenly spread segments: wide and
+    telephone-band (espeak-ng speech through 8 kHz) come out as they do from every segment."""
+    x = np.concatenate([speech(t, s) for t in TEXTS for s in (140, 200)])  # ~40 s
+    tel = soxr.resample(soxr.resample(x, SR, 8000, quality="HQ"), 8000, SR, quality="HQ")
+    for clip, narrow in ((x, False), (tel, True)):
+        every = bandwidth.effective_bandwidth_hz(clip, SR, max_frames=None)
+        some = bandwidth.effective_bandwidth_hz(clip, SR)
+        assert bandwidth.is_narrowband(clip, SR, bandwidth_hz=some) is narrow
+        assert bandwidth.is_narrowband(clip, SR, bandwidth_hz=every) is narrow
+        assert abs(some - every) < 500, (some, every)
+    # the estimate averages exactly the evenly spaced segments it says it does
+    y = np.random.default_rng(3).standard_normal(SR * 3)
+    f, p = bandwidth.welch_psd(y, SR, 512, max_frames=8)
+    step = 256
+    count = (y.size - 256) // step
+    picks = np.linspace(0, count - 1, 8).round().astype(int)
+    parts = [bandwidth.welch_psd(y[k * step : k * step + 512], SR, 512)[1] for k in picks]
+    np.testing.assert_allclose(p, np.mean(parts, axis=0), rtol=1e-12)
+
+
 @pytest.mark.parametrize("n", [2, 17, 512, 513, 16000, 33333])
 @pytest.mark.parametrize("sr", [8000, 16000, 22050])
 def test_numpy_welch_matches_scipy(n, sr):
