@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from foundry import dialects, engines, paths
 from foundry.errors import UserError
 
@@ -152,6 +150,8 @@ def _check_semantics(cfg: dict[str, Any]) -> None:
 
 def load(path: str | Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Load a YAML config file and validate it."""
+    import yaml  # only here: every job imports this module, few read YAML
+
     p = Path(path)
     try:
         raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}

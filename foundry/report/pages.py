@@ -16,11 +16,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
-
 from foundry import engines, paths
 from foundry.config import defaults
 from foundry.errors import UserError
+
+
+def _read_table(path: Path, columns: list[str] | None = None) -> Any:
+    """pyarrow, imported here: rules/report.smk imports this module when Snakemake parses the
+    workflow, and a dry run should not pay for pyarrow."""
+    import pyarrow.parquet as pq
+
+    return pq.read_table(path, columns=columns)
+
 
 SECTIONS = ("data", "training", "deploy")
 REJECT_SAMPLE_PER_REASON = int(defaults("report", "rejects_per_reason"))
@@ -139,8 +146,8 @@ def dataset_rows(cfg: Mapping[str, Any], root: str | Path = ".") -> list[dict[st
     for ds in sorted(cfg["datasets"]):
         spec = cfg["datasets"][ds]
         manifest = _read_json(root / paths.raw_manifest(ds))
-        kept = pq.read_table(root / paths.silver_manifest(ds))
-        rejects = pq.read_table(root / paths.silver_rejects(ds), columns=["reason"])
+        kept = _read_table(root / paths.silver_manifest(ds))
+        rejects = _read_table(root / paths.silver_rejects(ds), columns=["reason"])
         reasons = Counter(rejects.column("reason").to_pylist())
         seconds = sum(kept.column("duration").to_pylist())
         rows.append(
@@ -231,7 +238,7 @@ def durations(cfg: Mapping[str, Any], root: str | Path = ".") -> dict[str, list[
     out = {}
     for ds in sorted(cfg["datasets"]):
         if "audio" in cfg["datasets"][ds]["columns"]:
-            t = pq.read_table(root / paths.silver_manifest(ds), columns=["duration"])
+            t = _read_table(root / paths.silver_manifest(ds), columns=["duration"])
             out[ds] = sorted(t.column("duration").to_pylist())
     return out
 
@@ -243,7 +250,7 @@ def reject_sample(
     root = Path(root)
     rows = []
     for ds in sorted(cfg["datasets"]):
-        rows += pq.read_table(root / paths.silver_rejects(ds)).to_pylist()
+        rows += _read_table(root / paths.silver_rejects(ds)).to_pylist()
     rows.sort(key=lambda r: (r["reason"], r["dataset"], r["id"]))
     seen: Counter[tuple[str, str]] = Counter()
     sample = []
