@@ -60,8 +60,8 @@ def run_foundry(corpus: Path, out: Path, workers: int, n_shards: int) -> dict:
                 }
             },
             "audio": {"max_duration": 20.0},
-            # the peers do no speech detection: its cost is measured apart (bench/vad_cost.py)
-            "quality": {"vad": {"enabled": False}},
+            # speech detection only in the like-for-like runs (BENCH_VAD=1, the peers too)
+            "quality": {"vad": {"enabled": vad_on()}},
         }
     )
     # raw/<ds>: the ingest step's result, built here by linking (ingest is not what is measured).
@@ -70,10 +70,12 @@ def run_foundry(corpus: Path, out: Path, workers: int, n_shards: int) -> dict:
     for f in files:
         (raw / f).parent.mkdir(parents=True, exist_ok=True)
         os.link(corpus / f, raw / f) if _same_fs(corpus, out) else os.symlink(corpus / f, raw / f)
-    manifest = {
+    from foundry import integrity
+
+    manifest = {  # with each file's size and sha256, as ingest records them (plan checks them)
         "dataset": DS,
         "resolved_revision": "bench",
-        "files": [{"path": f} for f in files],
+        "files": [{"path": f, **integrity.file_record(raw / f)} for f in files],
     }
     write_json(out / paths.raw_manifest(DS), manifest)
     settings = shards.Settings.from_config(cfg, DS)
@@ -97,21 +99,53 @@ def _same_fs(a: Path, b: Path) -> bool:
     return os.stat(a).st_dev == os.stat(b).st_dev
 
 
+# ---------------------------------------------------------------- speech detection, like for like
+# BENCH_VAD=1: every pipeline detects speech with the same silero-vad ONNX model and settings
+# (config quality.vad defaults), drops clips with too little speech and trims the rest, as this
+# workflow's quality.vad does; the peers call it in their own map / cut transform.
+VAD_ENV = "BENCH_VAD"
+_DETECTOR: list = []
+
+
+def vad_on() -> bool:
+    return os.environ.get(VAD_ENV) == "1"
+
+
+def speech_span(y: np.ndarray) -> tuple[int, int] | None:
+    """(first, last) sample of the speech in a 16 kHz mono clip, None when too little speech."""
+    from foundry.config import defaults
+    from foundry.silver import vad
+
+    spec = defaults("quality", "vad")
+    if not _DETECTOR:
+        keys = ("threshold", "min_speech_ms", "min_silence_ms", "speech_pad_ms", "rate_hz")
+        _DETECTOR.append(vad.SpeechDetector(**{k: spec[k] for k in keys}))
+    st = _DETECTOR[0].stats(np.asarray(y, dtype=np.float32), 16000, spec["pad_ms"])
+    if st.speech_seconds < spec["min_speech_seconds"] or st.speech_ratio < spec["min_speech_ratio"]:
+        return None
+    return int(round(st.trim_start * 16000)), int(round(st.trim_end * 16000))
+
+
 # ---------------------------------------------------------------- (b) Hugging Face datasets
 def _hf_standardize(batch: dict) -> dict:
-    """What a `datasets` user writes when Audio() cannot decode: soundfile + soxr inside map."""
+    """What a `datasets` user writes when Audio() cannot decode: soundfile + soxr inside map
+    (and, with speech detection, the VAD span: ``speech`` False marks a clip to filter out)."""
     import soundfile as sf
     import soxr
 
-    out = []
+    out, speech = [], []
     for a in batch["audio"]:
         x, sr = sf.read(io.BytesIO(a["bytes"]), dtype="float32", always_2d=True)
         y = soxr.resample(x.mean(axis=1), sr, 16000, quality="HQ")
+        span = speech_span(y) if vad_on() else (0, y.size)
+        speech.append(span is not None)
+        if span is not None:
+            y = y[span[0] : span[1]]
         pcm = (np.clip(y, -1.0, 1.0) * 32767.0).astype("<i2")
         buf = io.BytesIO()
         sf.write(buf, pcm, 16000, format="WAV", subtype="PCM_16")
         out.append({"bytes": buf.getvalue(), "path": None})
-    return {"audio": out}
+    return {"audio": out, "speech": speech}
 
 
 def _hf_decode_works(sample: dict) -> str:
@@ -161,6 +195,10 @@ def run_hf(corpus: Path, out: Path, workers: int) -> dict:
         mode += ")"
         ds = ds.cast_column("audio", Audio(decode=False))
         ds = ds.map(_hf_standardize, batched=True, batch_size=16, num_proc=workers)
+        if vad_on():
+            mode += "; silero-vad span + filter in the same map"
+            ds = ds.filter(lambda s: s, input_columns="speech", num_proc=workers)
+        ds = ds.remove_columns("speech")
     ds = ds.cast_column("audio", Audio(sampling_rate=16000, decode=False))
     ds.save_to_disk(str(out / "dataset"), num_proc=workers)
     return {"items": len(ds), "mode": mode}
@@ -182,6 +220,11 @@ def _lhotse_worker(args: tuple[list[str], str, int]) -> int:
                 cut = rec.to_cut()
                 if rec.num_channels > 1:
                     cut = cut.to_mono(mono_downmix=True)
+                if vad_on():  # the cut's audio, the span, a truncated cut (to_shar reloads it)
+                    span = speech_span(cut.load_audio()[0])
+                    if span is None:
+                        continue
+                    cut = cut.truncate(offset=span[0] / 16000, duration=(span[1] - span[0]) / 16000)
                 cuts.append(cut)
     target = Path(out) / f"part-{k}"
     target.mkdir(parents=True, exist_ok=True)
@@ -196,6 +239,8 @@ def run_lhotse(corpus: Path, out: Path, workers: int) -> dict:
     with ProcessPoolExecutor(workers, mp_context=SPAWN) as pool:
         n = sum(pool.map(_lhotse_worker, jobs))
     mode = "Recording.from_bytes + resample(16000) + to_mono(mono_downmix) + to_shar(wav)"
+    if vad_on():
+        mode += "; load_audio + silero-vad span + truncate per cut"
     return {"items": n, "mode": mode}
 
 

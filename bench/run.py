@@ -32,13 +32,18 @@ FLAT_MEMORY = 1.15  # peak per-process RSS at 4x corpus / at 1x
 DAG_FLOOR = 1.5
 
 
-def pipeline(kind: str, corpus: Path, work: Path, workers: int, shards: int) -> dict:
+def pipeline(
+    kind: str, corpus: Path, work: Path, workers: int, shards: int, vad: bool = False
+) -> dict:
+    """One pipeline in its own process; ``vad``: with speech detection (bench.pipelines.VAD_ENV)."""
     out = work / f"out-{kind}"
     shutil.rmtree(out, ignore_errors=True)
     cmd = [sys.executable, "-m", "bench.pipelines", kind, str(corpus), str(out), str(workers)]
     if kind == "foundry":
         cmd.append(str(shards))
     env = {"PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
+    if vad:
+        env["BENCH_VAD"] = "1"
     m = measure.run(cmd, env=env, cwd=str(ROOT))
     if m.returncode != 0:
         raise SystemExit(f"pipeline {kind} failed (exit {m.returncode}); see its output above")
