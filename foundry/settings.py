@@ -291,7 +291,7 @@ class Train(Params):
     warmup_ratio: float
     max_grad_norm: float
     lora: dict[str, Any]
-    threads: int = field(default=1, compare=False)
+    threads: int = field(default=2, compare=False)
 
     @classmethod
     def from_config(cls, cfg: dict[str, Any], engine: str) -> Train:

@@ -1,4 +1,4 @@
-"""The service's settings: one frozen object built from the validated config (foundry.steps.serve).
+"""The service's settings: one frozen object built from the validated config (Serve.from_config).
 
 ``foundry serve --config`` runs with exactly what the deploy step's shadow replay applies (the
 same ``Limits.from_config``), and without ``--config`` with the schema's defaults.
