@@ -23,7 +23,9 @@ class ConfigError(ValueError, UserError):
     """The config is wrong; the message names the key and what to do."""
 
 
+@functools.cache
 def _schema() -> dict[str, Any]:
+    """config/schema.json, read once per process (never mutated: defaults are deep-copied)."""
     return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
 
 
@@ -51,10 +53,11 @@ def _fill_defaults(schema: dict[str, Any], data: dict[str, Any], root: dict[str,
 
 
 @functools.cache
-def _defaults() -> dict[str, Any]:
+def _defaults(name: str | None = None) -> dict[str, Any]:
+    """The schema's defaults, of the whole config or of one ``$defs`` entry (computed once)."""
     schema = _schema()
     data: dict[str, Any] = {}
-    _fill_defaults(schema, data, schema)
+    _fill_defaults(schema if name is None else schema["$defs"][name], data, schema)
     return data
 
 
@@ -70,10 +73,7 @@ def defaults(*keys: str) -> Any:
 
 def def_defaults(name: str) -> dict[str, Any]:
     """Defaults of a ``$defs`` entry of the schema (one engine's settings, a tiny base)."""
-    schema = _schema()
-    data: dict[str, Any] = {}
-    _fill_defaults(schema["$defs"][name], data, schema)
-    return data
+    return copy.deepcopy(_defaults(name))
 
 
 def validate(raw: dict[str, Any]) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from foundry import engines
-from foundry.config import defaults, needed_columns
+from foundry.config import def_defaults, defaults, needed_columns
 
 P = TypeVar("P", bound="Params")
 
@@ -231,9 +231,6 @@ class Allocate(Params):
     def datasets(self) -> list[str]:
         return [s.name for s in self.sources]
 
-    def source(self, name: str) -> Source:
-        return next(s for s in self.sources if s.name == name)
-
 
 # --- base model and training ----------------------------------------------------------------
 
@@ -241,8 +238,6 @@ class Allocate(Params):
 def _engine_spec(cfg: dict[str, Any], engine: str) -> dict[str, Any]:
     """engines.<engine> (schema defaults filled) minus resources, its production base from
     ``models.<engine>`` when set, and a tiny base's dimensions filled from the schema."""
-    from foundry.config import def_defaults
-
     spec = dict(cfg["engines"].get(engine) or def_defaults("engine"))
     spec.pop("resources", None)
     if engine in (cfg.get("models") or {}):  # production: models.<engine>: {hub, revision}
