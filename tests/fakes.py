@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,9 @@ import pyarrow.parquet as pq
 
 LABELS = ["balance", "bill", "complaint"]
 HEARD = "കേട്ടത്"  # "heard": the echo stt's transcripts are Malayalam, as intent expects
+# spec "block": <name>: predict waits until the test sets GATES[<name>] (a shadow that never
+# answers on its own, so a test can prove the caller did not wait for it without a clock)
+GATES: dict[str, threading.Event] = {}
 
 
 class FakePredictor:
@@ -34,6 +38,8 @@ class FakePredictor:
             raise RuntimeError("candidate exploded")
         if self.spec.get("delay"):
             time.sleep(float(self.spec["delay"]))
+        if self.spec.get("block"):
+            GATES[self.spec["block"]].wait(120)  # a guard against a hung test, not a timing
         if self.spec.get("echo"):  # a Malayalam transcript that names the exact audio it heard
             return [f"{HEARD} {int(self._key(x)[:16], 16)}" for x in inputs]
         return [self.spec["answers"].get(self._key(x), self.spec["default"]) for x in inputs]
