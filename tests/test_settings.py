@@ -71,3 +71,27 @@ def test_deploy_settings_hold_only_their_own_gate_kind(demo):
     assert "max_macro_f1_drop" in intent.gate and "max_cer_increase" not in intent.gate
     assert intent.gate_channel == "clean"  # a text engine has no channel to be judged on
     assert stt.request_limits["serve"]["limits"] == demo["serve"]["limits"]
+
+
+class _Wav2vec2:
+    frozen = False
+
+    def freeze_feature_encoder(self):
+        self.frozen = True
+
+
+@pytest.mark.parametrize(
+    ("key", "plumbing", "frozen"),
+    [(None, False, True), (None, True, False), (False, False, False), (True, True, True)],
+)
+def test_freeze_feature_encoder_is_a_config_key_that_reaches_training(key, plumbing, frozen):
+    from foundry.train.common import feature_encoder_trained
+
+    one = {"path": ".", "columns": {"audio": "a", "label": "l"}, "engines": ["dialect"]}
+    cfg = {"datasets": {"d": {**one, "license": "x"}}}
+    if key is not None:  # the schema allows it (it used to reject it: the read was dead code)
+        cfg["engines"] = {"dialect": {"arch": "ctc", "freeze_feature_encoder": key}}
+    t = steps.train(config.validate(cfg), "dialect")
+    model = _Wav2vec2()
+    assert feature_encoder_trained(t, {"plumbing_check": plumbing}, model) is not frozen
+    assert model.frozen is frozen
