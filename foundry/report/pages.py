@@ -40,16 +40,18 @@ METRICS_TABLE = "reports/metrics.html"
 DEPLOY_TABLE = "reports/deploy.html"
 
 
+# Snakemake's report links each result by its file name alone (the first file of a name wins),
+# so every report file's name is unique: balance-<engine>.svg, not balance/<engine>.svg.
 def balance_plot(engine: str) -> str:
-    return f"reports/balance/{engine}.svg"
+    return f"reports/balance/balance-{engine}.svg"
 
 
 def card_html(engine: str) -> str:
-    return f"reports/cards/{engine}.html"
+    return f"reports/cards/card-{engine}.html"
 
 
 def training_plot(engine: str) -> str:
-    return f"reports/training/{engine}.svg"
+    return f"reports/training/training-{engine}.svg"
 
 
 def outputs(engines: Sequence[str], trained: Sequence[str]) -> list[str]:

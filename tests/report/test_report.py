@@ -49,6 +49,16 @@ def test_sections_default_to_all_and_a_typo_is_named():
         report.sections({"report": {"sections": ["trainig"]}})
 
 
+def test_every_report_file_has_its_own_name():
+    """Snakemake's report links a result by its file name only: two files of one name would
+    send both links of the landing page to the first (balance/dialect.svg, training/dialect.svg)."""
+    from foundry import engines
+
+    files = report.outputs(sorted(engines.REGISTRY), sorted(engines.TRAINED))
+    names = [f.rsplit("/", 1)[-1] for f in files]
+    assert len(files) > 10 and len(set(names)) == len(names), sorted(names)
+
+
 def test_data_card_markdown_becomes_html_tables():
     card = "# Gold data card: `x`\n\nline one\nline two\n\n| a | b |\n|---|---|\n| 1 | <2> |\n"
     out = report.markdown_html("x", card)
