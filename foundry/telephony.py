@@ -68,13 +68,19 @@ class TelephonyError(Reject):
     KIND = "telephony error"
 
 
+def _shown(value: Any, limit: int = 24) -> str:
+    """A caller's value quoted short and on one line, so the advice after it always survives."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _check_rate(sample_rate: Any, what: str) -> int:
     ok = isinstance(sample_rate, int | np.integer) and not isinstance(sample_rate, bool)
     if not ok or not MIN_SAMPLE_RATE <= int(sample_rate) <= MAX_SAMPLE_RATE:
         raise TelephonyError(
             "bad_sample_rate",
             f"{what} must be an integer from {MIN_SAMPLE_RATE} to {MAX_SAMPLE_RATE} Hz, "
-            f"got {sample_rate!r}.",
+            f"got {_shown(sample_rate)}.",
         )
     return int(sample_rate)
 
@@ -154,7 +160,8 @@ def decode_telephony(
         accepted = ", ".join(sorted({*ENCODINGS, *CONTAINER_ENCODINGS}))
         raise TelephonyError(
             "unsupported_encoding",
-            f"encoding={encoding!r} is not supported; use one of {accepted}, or omit it for WAV.",
+            f"encoding={_shown(encoding)} is not supported; use one of {accepted}, or omit it "
+            "for WAV.",
         )
     if not data:
         raise TelephonyError("empty_audio", "the request body has 0 bytes of audio.")

@@ -48,6 +48,7 @@ log = logging.getLogger("foundry.stream")
 
 # WebSocket close codes (RFC 6455 section 7.4.1)
 NORMAL, POLICY, TOO_BIG, TRY_LATER, UNSUPPORTED = 1000, 1008, 1009, 1013, 1003
+INTERNAL = 1011
 # AudioSocket frame types
 AS_HANGUP, AS_UUID, AS_DTMF, AS_AUDIO, AS_ERROR = 0x00, 0x01, 0x03, 0x10, 0xFF
 
@@ -189,7 +190,7 @@ class _Twilio:
         try:
             obj = json.loads(text)
             event = obj["event"] if isinstance(obj, dict) else None
-        except (ValueError, KeyError):
+        except (ValueError, KeyError, RecursionError):  # RecursionError: "[[[[…" nested deep
             event = None
         if not isinstance(event, str):
             await self.send([_error("bad_message", "not a JSON object with an 'event'.")])
@@ -203,8 +204,13 @@ class _Twilio:
             return True
         if event in ("connected", "dtmf", "mark"):
             if event == "dtmf" and self.session is not None:
-                digit = str((obj.get("dtmf") or {}).get("digit", ""))[:1]
-                await self.send([{"event": "dtmf", "digit": digit, "at": self.session.seconds}])
+                dtmf = obj.get("dtmf")
+                digit = dtmf.get("digit") if isinstance(dtmf, dict) else None
+                if not isinstance(digit, str | int) or len(str(digit)) != 1:
+                    await self.send([_error("bad_message", "'dtmf' needs dtmf.digit, one key.")])
+                    return False
+                at = self.session.seconds
+                await self.send([{"event": "dtmf", "digit": str(digit), "at": at}])
             return False
         await self.send([_error("unknown_event", f"event {event[:40]!r} is not a Twilio event.")])
         return False
@@ -214,7 +220,7 @@ class _Twilio:
             await self.send([_error("out_of_order", "a second 'start' on one stream.")])
             return False
         start = obj.get("start") if isinstance(obj.get("start"), dict) else {}
-        fmt = start.get("mediaFormat") or {}
+        fmt = start.get("mediaFormat") if isinstance(start.get("mediaFormat"), dict) else {}
         want = {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}
         if {k: fmt.get(k) for k in want} != want:
             await self.end(UNSUPPORTED, "mediaFormat must be audio/x-mulaw, 8000 Hz, 1 channel")
@@ -232,11 +238,13 @@ class _Twilio:
         if self.session is None:
             await self.send([_error("out_of_order", "'media' before 'start'; audio dropped.")])
             return False
-        payload = (
-            (obj.get("media") or {}).get("payload") if isinstance(obj.get("media"), dict) else None
-        )
+        media = obj.get("media")
+        payload = media.get("payload") if isinstance(media, dict) else None
+        if not isinstance(payload, str) or not payload:
+            await self.send([_error("bad_message", "'media' needs media.payload; audio dropped.")])
+            return False
         try:
-            codes = base64.b64decode(payload or "", validate=True)
+            codes = base64.b64decode(payload, validate=True)
         except (binascii.Error, ValueError, TypeError):
             await self.send([_error("bad_base64", "media.payload is not base64 μ-law.")])
             return False
@@ -252,16 +260,30 @@ class _Twilio:
         await self.ws.close(code=code, reason=reason[:120])
 
 
+async def _close_after_bug(ws: WebSocket, reason: str) -> None:
+    try:
+        await ws.send_json(_error("internal", reason + "."))
+        await ws.close(code=INTERNAL, reason=reason[:120])
+    except Exception:  # the socket is already gone: nothing left to tell
+        log.debug("could not close the socket after an error", exc_info=True)
+
+
 async def twilio_stream(hub: StreamHub, ws: WebSocket) -> None:
     """``WS /v1/stream/twilio``: one Twilio Media Stream."""
     await ws.accept()
     if not hub.admit():
         await ws.close(code=TRY_LATER, reason=hub.full[:120])
         return
+    stream = _Twilio(hub, ws)
     try:
-        await _Twilio(hub, ws).run()
+        await stream.run()
     except WebSocketDisconnect:
         pass
+    except Exception:  # a bug, not the caller: its traceback in the log, one line to Twilio
+        log.exception("twilio stream %s: unexpected error", stream.sid)
+        await _close_after_bug(ws, "internal error; the call's audio stopped here")
+        if stream.session is not None:
+            await _hangup(hub, stream.session)
     finally:
         hub.release()
 

@@ -352,5 +352,8 @@ class Metrics:
     # --- the scrape -----------------------------------------------------------------------
     def exposition(self, accept: str | None = None) -> tuple[bytes, str]:
         """(body, content type): Prometheus text, or OpenMetrics when the scraper asks for it."""
-        encoder, content_type = choose_encoder(accept or "")
+        try:
+            encoder, content_type = choose_encoder(accept or "")
+        except (TypeError, ValueError):  # e.g. "version=1.x": prometheus_client cannot parse it
+            encoder, content_type = choose_encoder("")  # the plain text every scraper reads
         return encoder(self.registry), content_type

@@ -50,7 +50,8 @@ def _rate(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise ClientError(400, "bad_sample_rate", "'sample_rate' must be an integer in Hz.")
     text = str(value).strip()
-    if not text.isdigit() or len(text) > 7:
+    # ASCII digits only: "²".isdigit() is True, but int("²") fails
+    if not (text.isascii() and text.isdecimal()) or len(text) > 7:
         raise ClientError(400, "bad_sample_rate", "'sample_rate' must be an integer in Hz.")
     return int(text)
 
@@ -103,8 +104,16 @@ def _audio_message(exc: audio.AudioReject) -> ClientError:
     cause = exc.__cause__
     if exc.reason == "undecodable" and cause is not None:
         why = getattr(cause, "error_string", None) or str(cause)
-        detail = f"not decodable as an audio file ({_libsndfile(why)})"
+        detail = _undecodable(why)
     return _reject(exc.reason, detail.rstrip("."))
+
+
+def _undecodable(why: str) -> str:
+    """libsndfile's reason and what to send instead (a raw telephone stream needs its format)."""
+    return (
+        f"not decodable as an audio file ({_libsndfile(why)}); send a WAV, FLAC, OGG or MP3 "
+        "file, or headerless telephone samples with encoding= and sample_rate="
+    )
 
 
 def _libsndfile(why: str) -> str:
@@ -130,9 +139,7 @@ def standard_wav(data: bytes, limits: Limits = DEFAULT_LIMITS) -> bytes:
                 fmt = f"{f.format}/{f.subtype}"
         except (sf.SoundFileError, RuntimeError, ValueError, EOFError, OSError) as exc:
             why = getattr(exc, "error_string", None) or str(exc)
-            raise _reject(
-                "undecodable", f"not decodable as an audio file ({_libsndfile(why)})"
-            ) from None
+            raise _reject("undecodable", _undecodable(why)) from None
         if sr > limits.max_sample_rate:
             raise _reject(
                 "unsupported_sample_rate",

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import fakes
+import httpx
 import numpy as np
 import psutil
 import pytest
@@ -317,6 +318,20 @@ def corpus() -> list[Case]:
             400,
             "bad_sample_rate",
         ),
+        Case(
+            "sample_rate a superscript digit",  # "²".isdigit() is True, int("²") fails
+            "dialect",
+            jbody({"audio": base64.b64encode(wav(tone(1.0))).decode(), "sample_rate": "²"}),
+            400,
+            "bad_sample_rate",
+        ),
+        Case(
+            "encoding of 5000 characters",
+            "dialect",
+            jbody({"audio": base64.b64encode(b"\x10" * 8000).decode(), "encoding": "x" * 5000}),
+            400,
+            "unsupported_encoding",
+        ),
     ]
     sine = tone(1.0)
     flac = wav(sine, fmt="FLAC")
@@ -372,6 +387,11 @@ def corpus() -> list[Case]:
         status = 413 if reason == "too_many_samples" else 400
         cases.append(
             Case(f"audio: {name}", "dialect", audio_body(data), status, reason, audio=data)
+        )
+    names = [c.name for c in cases]
+    if len(set(names)) != len(names):  # a test id per case: a repeated name would hide one
+        raise ValueError(
+            f"hostile cases named twice: {sorted({n for n in names if names.count(n) > 1})}"
         )
     return cases
 
@@ -765,9 +785,27 @@ def test_models_shows_current_errors_only(tmp_path, monkeypatch):
         conn.close()
 
 
-def test_corpus_cases_have_unique_names():
-    names = [c.name for c in corpus()]
-    assert len(names) == len(set(names))
+def test_answers_say_what_to_send_instead(server: Running):
+    """The advice survives a long echoed value, and raw bytes without their format get it too."""
+    with httpx.Client(base_url=server.url, timeout=30) as c:
+        long = {"audio": base64.b64encode(b"\x10" * 8000).decode(), "encoding": "x" * 5000}
+        r = c.post("/v1/dialect", json={**long, "sample_rate": 8000})
+        assert r.status_code == 400 and "use one of" in r.json()["detail"], r.text
+        raw = {"content-type": "application/octet-stream"}
+        r = c.post("/v1/dialect", content=b"\x10" * 8000, headers=raw)
+        assert r.status_code == 400 and r.json()["reason"] == "undecodable", r.text
+        assert "encoding= and sample_rate=" in r.json()["detail"], r.text
+
+
+@pytest.mark.parametrize(
+    "accept",
+    ["application/openmetrics-text; version=1.x", "application/openmetrics-text; version=abc"],
+)
+def test_metrics_with_an_unreadable_accept_header_get_the_text_format(server, accept):
+    with httpx.Client(base_url=server.url, timeout=30) as c:
+        r = c.get("/metrics", headers={"accept": accept})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain"), r.text
+    assert "foundry_requests_total" in r.text
 
 
 @pytest.mark.parametrize(

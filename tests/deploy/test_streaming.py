@@ -208,6 +208,58 @@ def test_hostile_streams_get_error_events_or_a_close_reason_never_a_stuck_socket
         assert srv.service.hub.active == 0
 
 
+def test_malformed_twilio_events_are_error_events_never_a_crashed_socket(service):
+    """Each wrong shape of a known event gets one error event and the stream goes on."""
+    msgs = list(twilio_messages(np.zeros(FRAME, np.int16)))
+    with Running(service) as srv:
+        url = f"ws://{srv.host}:{srv.port}/v1/stream/twilio"
+        with connect(url) as ws:
+            ws.send("[" * 3000)  # nested past Python's recursion limit
+            assert json.loads(ws.recv(timeout=10))["reason"] == "bad_message"
+            ws.send(msgs[1])  # start
+            assert json.loads(ws.recv(timeout=10))["event"] == "started"
+            for bad in (
+                {"event": "dtmf", "dtmf": "5"},
+                {"event": "dtmf"},
+                {"event": "media", "media": [1]},
+                {"event": "media"},
+                {"event": "media", "media": {"payload": 12}},
+            ):
+                ws.send(json.dumps(bad))
+                event = json.loads(ws.recv(timeout=10))
+                assert event["event"] == "error" and event["reason"] == "bad_message", bad
+            ws.send(json.dumps({"event": "dtmf", "dtmf": {"digit": "5"}}))
+            assert json.loads(ws.recv(timeout=10))["digit"] == "5"  # the stream still works
+        with connect(url) as ws:  # a mediaFormat that is not an object: unsupported, closed
+            ws.send(json.dumps({"event": "start", "start": {"mediaFormat": "mulaw"}}))
+            with pytest.raises(ConnectionClosed):
+                ws.recv(timeout=10)
+            assert ws.close_code == 1003 and "8000 Hz" in ws.close_reason
+        assert srv.service.hub.active == 0
+
+
+def test_a_bug_in_a_twilio_stream_closes_it_with_1011_and_logs_the_traceback(
+    service, monkeypatch, caplog
+):
+    async def broken(*args):
+        raise RuntimeError("a bug in the stream code")
+
+    monkeypatch.setattr(callio, "_feed", broken)
+    msgs = list(twilio_messages(np.zeros(FRAME, np.int16)))
+    with caplog.at_level("ERROR", logger="foundry.stream"), Running(service) as srv:
+        with connect(f"ws://{srv.host}:{srv.port}/v1/stream/twilio") as ws:
+            ws.send(msgs[1])
+            assert json.loads(ws.recv(timeout=10))["event"] == "started"
+            ws.send(msgs[2])  # media: the broken feed raises
+            event = json.loads(ws.recv(timeout=10))
+            assert event["event"] == "error" and event["reason"] == "internal"
+            with pytest.raises(ConnectionClosed):
+                ws.recv(timeout=10)
+            assert ws.close_code == 1011
+    failed = [r for r in caplog.records if r.name == "foundry.stream" and r.exc_info]
+    assert failed and "a bug in the stream code" in str(failed[0].exc_info[1])
+
+
 def test_an_audiosocket_call_streams_its_events_to_the_call_socket(service):
     pcm, spans = call_audio()
     call = uuid.UUID("0b6d2f3c-8d0a-4c52-9a55-3f6f3f0c9a01")
