@@ -19,7 +19,11 @@ def _normalize(args: argparse.Namespace) -> int:
 def _validate(args: argparse.Namespace) -> int:
     from foundry import config, validate
 
-    cfg = config.load(args.config)
+    try:
+        cfg = config.load(args.config)
+    except config.ConfigError as exc:
+        print(f"ERROR [validate] {exc}", file=sys.stderr)
+        return 1
     problems = validate.validate_all(cfg, args.root)
     report = {"ok": not problems, "problems": problems}
     print(json.dumps(report, indent=2, ensure_ascii=False))

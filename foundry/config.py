@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,21 @@ def def_defaults(name: str) -> dict[str, Any]:
     return copy.deepcopy(_defaults(name))
 
 
+SHOWN_ERRORS = 10  # a config with more wrong keys is told how many more there are
+
+
+def _non_finite(node: Any, path: tuple[str, ...] = ()) -> list[tuple[str, float]]:
+    """(key, value) of every NaN or infinite number: YAML's .nan passes any schema bound (every
+    comparison with NaN is false) and would only fail deep inside a step."""
+    if isinstance(node, float) and not math.isfinite(node):
+        return [(".".join(path), node)]
+    if isinstance(node, dict):
+        return [hit for k, v in node.items() for hit in _non_finite(v, (*path, str(k)))]
+    if isinstance(node, list):
+        return [hit for i, v in enumerate(node) for hit in _non_finite(v, (*path, str(i)))]
+    return []
+
+
 def validate(raw: dict[str, Any]) -> dict[str, Any]:
     """Return a validated copy of ``raw`` with defaults filled in, or raise ConfigError."""
     import jsonschema
@@ -84,9 +100,10 @@ def validate(raw: dict[str, Any]) -> dict[str, Any]:
     data = copy.deepcopy(dict(raw))
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
-    if errors:
-        lines = []
-        for err in errors[:10]:
+    lines = [f"config key '{k}': must be a finite number, got {v}" for k, v in _non_finite(data)]
+    if errors or lines:
+        shown = errors[: max(0, SHOWN_ERRORS - len(lines))]
+        for err in shown:
             where = _key_path(err.absolute_path)
             msg = err.message
             if err.validator == "additionalProperties":
@@ -99,6 +116,8 @@ def validate(raw: dict[str, Any]) -> dict[str, Any]:
             ):
                 msg = "a dataset needs exactly one of 'hub:' (repo id) or 'path:' (folder)"
             lines.append(f"config key '{where}': {msg}")
+        if len(errors) > len(shown):
+            lines.append(f"… and {len(errors) - len(shown)} more (fix these and validate again)")
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines))
     # every trained engine a dataset feeds has its settings, so the schema's defaults reach it
     fed = {e for ds in data["datasets"].values() for e in ds["engines"]}

@@ -37,6 +37,23 @@ def test_rollback_without_an_earlier_champion_is_one_sentence(tmp_path):
     assert "Traceback" not in run.stderr and len(run.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("content", ["seed: abc\n", None])
+def test_validate_with_a_bad_or_missing_config_is_one_error_line(tmp_path, content):
+    cfg = tmp_path / "bad.yaml"
+    if content is not None:
+        cfg.write_text(content, encoding="utf-8")
+    run = subprocess.run(
+        [sys.executable, "-m", "foundry.cli", "validate", "--config", str(cfg)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 1 and run.stdout == "", run.stdout
+    assert run.stderr.startswith("ERROR [validate] "), run.stderr
+    assert "Traceback" not in run.stderr
+    assert ("does not exist" if content is None else "'seed'") in run.stderr
+
+
 @pytest.mark.parametrize("error", [registry.RegistryError, TrainError, PackageError, ReportError])
 def test_expected_errors_of_a_step_are_logged_without_a_traceback(tmp_path, error):
     """The Snakemake rollback rule (and train, report) say the sentence, not 'unexpected'."""

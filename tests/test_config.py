@@ -123,6 +123,31 @@ def test_errors_name_the_key(mutate, key):
     assert f"'{key}" in str(e.value), str(e.value)
 
 
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_a_non_finite_number_is_named_where_it_is(value):
+    """NaN passes every schema bound (each comparison with it is false): named at validation,
+    not found later as a traceback at DAG build or in `foundry serve`."""
+    cfg = demo()
+    cfg["audio"]["max_duration"] = value
+    cfg.setdefault("balance", {})["max_class_ratio"] = value
+    with pytest.raises(ConfigError) as e:
+        config.validate(cfg)
+    assert f"config key 'audio.max_duration': must be a finite number, got {value}" in str(e.value)
+    assert "config key 'balance.max_class_ratio': must be a finite number" in str(e.value)
+
+
+def test_more_errors_than_shown_say_how_many_more():
+    cfg = demo()
+    for ds in sorted(cfg["datasets"])[:6]:
+        cfg["datasets"][ds]["license"] = 5
+        cfg["datasets"][ds]["shards"] = "many"
+    with pytest.raises(ConfigError) as e:
+        config.validate(cfg)
+    lines = str(e.value).splitlines()[1:]
+    assert len(lines) == config.SHOWN_ERRORS + 1, lines
+    assert lines[-1].strip() == "… and 2 more (fix these and validate again)"
+
+
 def test_unknown_key_lists_allowed_keys():
     cfg = demo()
     cfg["datasets"]["demo_rasa"]["colums"] = {}
