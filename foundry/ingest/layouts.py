@@ -402,20 +402,31 @@ def _webdataset_samples(path: Path) -> Iterator[dict[str, Any]]:
             yield _wds_record(key, sample)
 
 
+WDS_TEXT = ("txt", "text", "cls", "label", "transcript")
+
+
 def _wds_record(key: str, sample: dict[str, bytes]) -> dict[str, Any]:
+    """One sample's fields; a sidecar that is not UTF-8 (or not JSON) makes the whole sample a
+    MALFORMED record naming it: replacing its bytes would put a corrupt transcript in silver."""
     rec: dict[str, Any] = {"__key__": key}
     for ext, data in sample.items():
+        if ext == "json" or ext in WDS_TEXT:
+            try:
+                decoded = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return {MALFORMED: f"{key}.{ext} is not UTF-8 (byte {exc.start}: {exc.reason})"}
         if ext == "json":
             try:
-                value = json.loads(data.decode("utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError):
-                value = None
+                value = json.loads(decoded)
+            except (json.JSONDecodeError, RecursionError) as exc:
+                why = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deep"
+                return {MALFORMED: f"{key}.json is not JSON ({why})"}
             rec["json"] = value
             if isinstance(value, dict):
                 for k, v in value.items():
                     rec.setdefault(k, v)
-        elif ext in ("txt", "text", "cls", "label", "transcript"):
-            rec[ext] = data.decode("utf-8", errors="replace").strip()
+        elif ext in WDS_TEXT:
+            rec[ext] = decoded.strip()
         else:
             rec[ext] = data
     return rec

@@ -7,7 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from repos import LAYOUTS, codec_repo, paths_only_repo, wav, write_repo
+from repos import LAYOUTS, codec_repo, encode, paths_only_repo, tar, tone, wav, write_repo
 
 from foundry import paths
 from foundry.ingest import hub, layouts
@@ -65,6 +65,32 @@ def test_shard_selection_reads_only_the_asked_rows(tmp_path):
             )
         )
         assert got == [pick]
+
+
+def test_a_corrupt_webdataset_sidecar_is_a_malformed_row_naming_it(tmp_path):
+    """A transcript that is not UTF-8 is never 'repaired' into silver with U+FFFD, and a JSON
+    sidecar that does not parse never silently loses its fields: each is one reject."""
+    members = {}
+    for i, (txt, meta) in enumerate(
+        [
+            ("ശരി".encode(), b'{"speaker": "s0"}'),
+            ("ശരി".encode()[:-1], b'{"speaker": "s1"}'),  # cut inside a character
+            ("ശരി".encode(), b"{bad"),
+        ]
+    ):
+        members[f"utt{i}.flac"] = encode(tone(0.7, 16000, 300), 16000, "FLAC")
+        members[f"utt{i}.txt"] = txt
+        members[f"utt{i}.json"] = meta
+    files = {"README.md": LAYOUTS["webdataset"][0]["README.md"], "train-0000.tar": tar(members)}
+    spec = {"columns": {"audio": "flac", "text": "txt", "speaker": "speaker"}, "engines": ["stt"]}
+    manifest = ingest(tmp_path, "wds", files, spec)
+    items = list(iter_items("wds", spec["columns"], manifest, tmp_path))
+    assert [it.malformed for it in items] == [
+        None,
+        "train-0000.tar: utt1.txt is not UTF-8 (byte 6: unexpected end of data)",
+        "train-0000.tar: utt2.json is not JSON (Expecting property name enclosed in double quotes)",
+    ]
+    assert items[0].text == "ശരി" and items[0].speaker == "s0"
 
 
 def test_tsv_keeps_tabs_and_quotes_inside_fields(tmp_path):
