@@ -50,9 +50,14 @@ def encode(x: np.ndarray, sr: int, fmt: str = "WAV", subtype: str = "PCM_16") ->
 
 
 def can_write(fmt: str, subtype: str) -> bool:
+    """False only where this libsndfile lacks the encoder; a misspelt name or a bug fails."""
     try:
         encode(tone(16000, 0.1), 16000, fmt, subtype)
-    except Exception:  # libsndfile built without this encoder
+    except sf.LibsndfileError:  # the format is known but this build cannot open it for writing
+        return False
+    except ValueError as exc:  # sf_format_check: this libsndfile does not know the combination
+        if str(exc) != "Invalid combination of format, subtype and endian":
+            raise  # "Unknown format" / "Unknown subtype": a typo in the test, not the library
         return False
     return True
 

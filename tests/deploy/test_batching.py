@@ -84,23 +84,35 @@ def test_after_close_a_late_request_runs_alone():
 
 def test_service_batches_concurrent_callers_and_counts_batches(tmp_path, monkeypatch):
     monkeypatch.setattr(models, "LOADER", fakes.fake_loader)
-    rows = fakes.items(40)
-    src = fakes.make_adapter(tmp_path / "src", rows, 1.0, delay=0.02)
+    rows = fakes.items(17)
+    answers = {r["text"]: f"answer-{r['id']}" for r in rows}  # one distinct answer per caller
+    gate = fakes.GATES.setdefault("batch-service", threading.Event())
+    gate.clear()
+    src = fakes.make_adapter(tmp_path / "src", rows, 1.0, answers=answers, block="batch-service")
     cand = registry.register(tmp_path, "intent", src)
     registry.promote(tmp_path, cand, ["first"])
-    want = fakes.fake_loader("intent", str(src)).predict([{"text": r["text"]} for r in rows])
-    service = Service(tmp_path, ["intent"], poll_s=3600, batch=BatchSettings(8, 20))
-    with Running(service) as srv, httpx.Client(timeout=30) as c:
+    service = Service(tmp_path, ["intent"], poll_s=3600, batch=BatchSettings(8, 1))
+    with Running(service) as srv, httpx.Client(timeout=60) as c:
 
         def ask(i: int) -> str:
             r = c.post(f"{srv.url}/v1/intent", json={"text": rows[i]["text"], "id": f"r{i}"})
             assert r.status_code == 200, r.text
             return r.json()["output"]
 
-        with ThreadPoolExecutor(8) as pool:
-            got = list(pool.map(ask, range(len(rows))))
+        champ = service.slots["intent"].champion
+        assert champ is not None and champ.batcher is not None
+        with ThreadPoolExecutor(len(rows)) as pool:
+            try:
+                first = pool.submit(ask, 0)
+                # the first request's batch of one is inside the model call (it holds the lock)
+                wait_until(champ.lock.locked, "the first model call to start")
+                rest = [pool.submit(ask, i) for i in range(1, len(rows))]
+                wait_until(lambda: len(champ.batcher._queue) == 16, "sixteen queued requests")
+            finally:
+                gate.set()  # on a failure too, or the pool would wait for the stuck requests
+            got = [first.result(), *(f.result() for f in rest)]
         metrics = c.get(f"{srv.url}/metrics").text
-    assert got == want  # identical to unbatched answers, each to its own caller
+    assert got == [answers[r["text"]] for r in rows]  # each caller got its own answer
     sizes = {
         s.name: s.value
         for f in text_string_to_metric_families(metrics)
@@ -108,8 +120,9 @@ def test_service_batches_concurrent_callers_and_counts_batches(tmp_path, monkeyp
         for s in f.samples
         if s.labels.get("model") == cand.id
     }
-    assert sizes["foundry_batch_size_sum"] == len(rows)  # every request answered in a batch
-    assert sizes["foundry_batch_size_count"] < len(rows)  # and some batches held several
+    # one batch of the first request alone, then the sixteen queued ones as two full batches
+    assert sizes["foundry_batch_size_count"] == 3
+    assert sizes["foundry_batch_size_sum"] == len(rows)
 
 
 def test_serve_threads_from_config_and_applied():

@@ -49,6 +49,8 @@ def test_promotion_under_concurrent_load_has_zero_failures(tmp_path):
     new = registry.register(tmp_path, "intent", new_src)
     registry.promote(tmp_path, old, ["first"])
     answers = {old.id: old_src, new.id: new_src}
+    hashes = {old.id: old.sha256, new.id: new.sha256}
+    assert old.sha256 != new.sha256
 
     results: list[tuple[int, dict]] = []
     failures: list[str] = []
@@ -92,7 +94,7 @@ def test_promotion_under_concurrent_load_has_zero_failures(tmp_path):
     # each answer really came from the model it names (the one its request started on)
     for _, body in results:
         assert body["output"] == expected(answers[body["model"]["candidate"]], body["text"])
-        assert body["model"]["sha256"] in (old.sha256, new.sha256)
+        assert body["model"]["sha256"] == hashes[body["model"]["candidate"]]
     # once the new champion answered, the old one never answers again (a clean swap)
     first_new = served.index(new.id)
     assert served[first_new:].count(old.id) <= 4  # at most the in-flight ones, one per client

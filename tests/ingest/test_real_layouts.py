@@ -236,7 +236,15 @@ def test_options_real_data_needs(tmp_path):
         for r in pq.read_table(project / f"gold/stt/{s}.parquet", columns=["id"]).to_pylist():
             stt_where[r["id"]] = s
     assert {stt_where[r["id"]] for r in valid if r["source_split"] == "validation"} == {"dev"}
-    assert json.loads(valid[0]["metadata"])["state"] in ("Kerala", "Tamil Nadu", "")
+    # every row keeps its own speaker's district and state, exactly as the source spelled them
+    source = audiofolder_with_districts()["metadata.jsonl"].decode().splitlines()
+    expected = {
+        m["speaker_id"]: {"district": m["district"], "state": m["state"]}
+        for m in map(json.loads, source)
+    }
+    assert len(valid) == len(source) == 44
+    for r in valid:
+        assert json.loads(r["metadata"]) == expected[r["speaker"]], r["speaker"]
 
 
 def test_a_dataset_without_waveforms_fails_alone(tmp_path):
