@@ -108,6 +108,7 @@ def deploy_engine(
     except registry.TamperError as exc:
         return _finish(root, engine, cand, "rollback", [str(exc)], {"integrity": False}, before)
     if before == cand.id:
+        registry.reconcile_history(root, engine)  # a promote killed before its history line
         reasons = [f"candidate {cand.id} is already production; nothing to change"]
         return _finish(root, engine, cand, "promote", reasons, {"integrity": True}, before, extra)
     champion = _verified_champion(root, engine)

@@ -90,16 +90,17 @@ def candidate_json(root: Path, engine: str, cid: str) -> Path:
 
 
 def _copy_tree(src: Path, dst: Path, files: dict[str, str], what: str) -> None:
-    """Copy ``files`` into ``dst`` atomically and check the copy against the hashes."""
+    """Copy ``files`` into ``dst`` atomically, checked against the hashes before the swap: a
+    copy that does not match is thrown away, never left in the registry for the next deploy."""
     with atomic.atomic_dir(dst) as tmp:
         for rel in files:
             (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src / rel, tmp / rel)
-    if hash_tree(dst) != files:
-        raise TamperError(
-            f"{what} {src} changed while it was being registered; wait for training to finish "
-            "and run deploy again"
-        )
+        if hash_tree(tmp) != files:
+            raise TamperError(
+                f"{what} {src} changed while it was being registered; wait for training to "
+                "finish and run deploy again"
+            )
 
 
 def register(
@@ -122,7 +123,8 @@ def register(
     rel_base = ""
     if base_dir:
         rel_base = f"{paths.deploy_dir(engine)}/bases/{tree_digest(base_files)[:ID_LEN]}"
-        if not (root / rel_base).is_dir():
+        if not (root / rel_base).is_dir() or hash_tree(root / rel_base) != base_files:
+            # absent, or damaged since another candidate registered it: copied again
             _copy_tree(Path(base_dir), root / rel_base, base_files, f"{engine}: base model")
     rel_adapter = f"{paths.deploy_candidate(engine, cid)}/adapter"
     _copy_tree(Path(adapter_dir), root / rel_adapter, files, f"{engine}: adapter")
@@ -230,12 +232,40 @@ def _write_production(
     return record
 
 
+def reconcile_history(root: str | Path, engine: str) -> None:
+    """Make history.jsonl agree with production.json after a crash between the two writes.
+
+    production.json is swapped first, then the event is appended; a process killed in between
+    leaves a production the history does not name, and a rollback replaying that history would
+    restore the wrong champion. The missing event is appended, marked as recorded late.
+    """
+    root = Path(root)
+    prod = production(root, engine)
+    stack = champion_stack(history(root, engine))
+    if prod is None or (stack and stack[-1] == prod["candidate"]):
+        return
+    late = f"recorded late: production.json named {prod['candidate']}, history.jsonl did not"
+    undone = prod.get("event") == "rollback" and len(stack) >= 2 and stack[-2] == prod["candidate"]
+    append_history(
+        root,
+        engine,
+        {
+            "event": "rollback" if undone else "promote",
+            "candidate": prod["candidate"],
+            "sha256": prod["sha256"],
+            "replaced": stack[-1] if stack else None,
+            "reasons": [*prod.get("reasons", []), late],
+        },
+    )
+
+
 def promote(
     root: str | Path, cand: Candidate, reasons: list[str], metrics: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """Make ``cand`` the champion: verify its bytes, swap production.json, log the event."""
     root = Path(root)
     verify(root, cand)
+    reconcile_history(root, cand.engine)
     before = production(root, cand.engine)
     record = _write_production(root, cand, "promote", reasons, dict(metrics or cand.metrics))
     append_history(
@@ -276,6 +306,7 @@ def champion_stack(events: list[dict[str, Any]]) -> list[str]:
 def rollback(root: str | Path, engine: str, reason: str = "manual rollback") -> dict[str, Any]:
     """Restore the champion that production replaced (from history), after checking its bytes."""
     root = Path(root)
+    reconcile_history(root, engine)
     stack = champion_stack(history(root, engine))
     prod = production(root, engine)
     if prod is None or len(stack) < 2:

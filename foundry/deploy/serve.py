@@ -342,7 +342,8 @@ class EngineSlot:
             shadow.log_path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(shadow.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             try:
-                os.write(fd, line)
+                if os.write(fd, line) != len(line):  # a full disk: a torn line, say so
+                    raise OSError(f"short write to {shadow.log_path} (disk full?)")
             finally:
                 os.close(fd)
         self._clear("shadow_log")

@@ -8,6 +8,7 @@ off-path candidate queue — on a real loopback socket.
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,8 @@ from foundry import engines
 from foundry.deploy import gate, models
 from foundry.deploy.serve import mirrored
 from foundry.train import metrics
+
+log = logging.getLogger("foundry.shadow")
 
 
 def plan_requests(
@@ -47,8 +50,6 @@ def replay(
     url: str, engine: str, inputs: list[dict], plan: list[tuple[str, int]], timeout: float = 120.0
 ) -> dict[str, Any]:
     """Send the planned requests; what callers saw (status codes, serving model ids)."""
-    import logging
-
     import httpx
 
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request is noise
@@ -74,10 +75,15 @@ def replay(
 
 
 def read_log(path: str | Path) -> list[dict[str, Any]]:
+    """The shadow log's records; a last line without its newline is a write cut short (a full
+    disk, a killed service) and is left out, every other line must parse."""
     p = Path(path)
     if not p.exists():
         return []
-    return [json.loads(line) for line in p.read_text(encoding="utf-8").splitlines() if line]
+    *whole, torn = p.read_bytes().split(b"\n")
+    if torn:
+        log.warning("%s: its last line has no newline (a write cut short); left out", p)
+    return [json.loads(line.decode("utf-8")) for line in whole if line]
 
 
 def agreement(engine: str, a: list[str], b: list[str]) -> float | None:

@@ -453,8 +453,9 @@ def standardize_shard(settings: Settings, shard: int, root: str | Path = ".") ->
         else:
             job.keep(c, None, None, dict(NO_AUDIO_QUALITY))
     job.drop_rate_outliers()
+    counts = job.accounted()  # before anything is written: a failed check leaves no outputs
     job.write()
-    return job.accounted()
+    return counts
 
 
 class _ShardJob:

@@ -154,6 +154,74 @@ def test_rollback_restores_previous_champion_from_history(tmp_path):
     assert events == ["register", "register", "promote", "promote", "rollback"]
 
 
+class Killed(Exception):
+    """The process dying between two writes."""
+
+
+@pytest.mark.parametrize("killed_in", ["promote", "rollback"])
+def test_a_kill_between_production_and_history_never_rolls_back_to_the_wrong_one(
+    tmp_path, monkeypatch, killed_in
+):
+    rows = fakes.items(9)
+    a, b, c = (
+        registry.register(tmp_path, "intent", fakes.make_adapter(tmp_path / n, rows, q))
+        for n, q in (("a", 0.3), ("b", 0.6), ("c", 1.0))
+    )
+    registry.promote(tmp_path, a, ["first"])
+    registry.promote(tmp_path, b, ["better"])
+    real = registry.append_history
+
+    def dies(*args, **kwargs):
+        raise Killed
+
+    monkeypatch.setattr(registry, "append_history", dies)
+    with pytest.raises(Killed):  # production.json is swapped, its history line never written
+        if killed_in == "promote":
+            registry.promote(tmp_path, c, ["best"])
+        else:
+            registry.rollback(tmp_path, "intent", "pager")
+    monkeypatch.setattr(registry, "append_history", real)
+    now = registry.production(tmp_path, "intent")["candidate"]
+    assert now == (c.id if killed_in == "promote" else a.id)
+    if killed_in == "promote":  # production is c: a rollback restores b, the one c replaced
+        assert registry.rollback(tmp_path, "intent", "pager")["candidate"] == b.id
+        assert registry.champion_stack(registry.history(tmp_path, "intent")) == [a.id, b.id]
+    else:  # the rollback to a happened: nothing is left to roll back to
+        with pytest.raises(registry.RegistryError, match="champions so far: " + a.id):
+            registry.rollback(tmp_path, "intent")
+    late = [e for e in registry.history(tmp_path, "intent") if "recorded late" in str(e)]
+    assert len(late) == 1 and late[0]["candidate"] == now
+
+
+def test_a_bad_copy_never_stays_in_the_registry(tmp_path, monkeypatch):
+    rows = fakes.items(9)
+    base = tmp_path / "models/intent/base"
+    base.mkdir(parents=True)
+    (base / "config.json").write_text('{"base": 1}')
+    src = fakes.make_adapter(tmp_path / "models/intent/adapter", rows, 1.0)
+    real_copy = registry.shutil.copyfile
+
+    def changing(a, b, *args, **kwargs):  # the base is rewritten while it is copied
+        out = real_copy(a, b, *args, **kwargs)
+        if Path(a).name == "config.json":
+            Path(b).write_text('{"base": 2}')
+        return out
+
+    monkeypatch.setattr(registry.shutil, "copyfile", changing)
+    with pytest.raises(registry.TamperError, match="changed while it was being registered"):
+        registry.register(tmp_path, "intent", src, base_dir=base)
+    monkeypatch.setattr(registry.shutil, "copyfile", real_copy)
+    bases = tmp_path / paths.deploy_dir("intent") / "bases"
+    assert not bases.exists() or not any(p.name[0] != "." for p in bases.iterdir())
+    cand = registry.register(tmp_path, "intent", src, base_dir=base)  # the next deploy works
+    registry.verify(tmp_path, cand)
+    # a registered base damaged later is copied again by the next candidate, not reused
+    (tmp_path / cand.base / "config.json").write_text('{"base": 3}')
+    fakes.make_adapter(src, rows, 0.5)
+    other = registry.register(tmp_path, "intent", src, base_dir=base)
+    assert other.base == cand.base and registry.verify(tmp_path, other) is None
+
+
 # --- the whole decision, with the real loopback service ------------------------------------
 
 
@@ -244,6 +312,15 @@ def test_shadow_guardrails_fail_on_candidate_errors(project):
     # the offline gate cannot run a crashing model: the step fails loudly instead
     with pytest.raises(RuntimeError, match="candidate exploded"):
         deploy(root, test, dev, crashing)
+
+
+def test_a_shadow_log_cut_mid_line_reads_back_without_its_torn_line(tmp_path):
+    log = tmp_path / "shadow.jsonl"
+    log.write_bytes(b'{"request_id": "a"}\n{"request_id": "b"}\n{"request_id": "c", "cand')
+    assert shadow_mod.read_log(log) == [{"request_id": "a"}, {"request_id": "b"}]
+    log.write_bytes(b'{"request_id": "a"}\n{not json}\n')  # damage inside: still an error
+    with pytest.raises(json.JSONDecodeError):
+        shadow_mod.read_log(log)
 
 
 def test_shadow_analyse_guardrails():

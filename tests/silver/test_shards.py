@@ -223,6 +223,22 @@ def test_merge_detects_lost_items(tmp_path):
         shards.merge("ds", 2, tmp_path)
 
 
+def test_a_shard_that_does_not_account_for_its_plan_writes_nothing(tmp_path, monkeypatch):
+    rows = [{"text": SENTENCES[i], "intent": "a"} for i in range(4)]
+    s = settings(tmp_path, rows, {"text": "text", "label": "intent"}, ["intent"], n_shards=1)
+    shards.write_plan(s, tmp_path)
+    real = shards._ShardJob.items
+
+    def one_lost(self):  # a source that yields one planned row fewer (the raw files changed)
+        return list(real(self))[1:]
+
+    monkeypatch.setattr(shards._ShardJob, "items", one_lost)
+    with pytest.raises(shards.AccountingError, match="planned 4 items, kept 3"):
+        shards.standardize_shard(s, 0, tmp_path)
+    outputs = [paths.shard_tar, paths.shard_part, paths.shard_rejects, paths.shard_hashes]
+    assert [f("ds", 0) for f in outputs if (tmp_path / f("ds", 0)).exists()] == []
+
+
 def test_unsafe_tar_member_rejected(tmp_path):
     bad = tmp_path / "evil.tar"
     with tarfile.open(bad, "w") as tar:
