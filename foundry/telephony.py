@@ -74,6 +74,14 @@ def _shown(value: Any, limit: int = 24) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _unsupported(encoding: Any) -> TelephonyError:
+    accepted = ", ".join(sorted({*ENCODINGS, *CONTAINER_ENCODINGS}))
+    return TelephonyError(
+        "unsupported_encoding",
+        f"encoding={_shown(encoding)} is not supported; use one of {accepted}, or omit it for WAV.",
+    )
+
+
 def _check_rate(sample_rate: Any, what: str) -> int:
     ok = isinstance(sample_rate, int | np.integer) and not isinstance(sample_rate, bool)
     if not ok or not MIN_SAMPLE_RATE <= int(sample_rate) <= MAX_SAMPLE_RATE:
@@ -157,12 +165,7 @@ def decode_telephony(
         _check_rate(sample_rate, "sample_rate")
     name = None if encoding is None else str(encoding).strip().lower()
     if name is not None and name not in ENCODINGS and name not in CONTAINER_ENCODINGS:
-        accepted = ", ".join(sorted({*ENCODINGS, *CONTAINER_ENCODINGS}))
-        raise TelephonyError(
-            "unsupported_encoding",
-            f"encoding={_shown(encoding)} is not supported; use one of {accepted}, or omit it "
-            "for WAV.",
-        )
+        raise _unsupported(encoding)
     if not data:
         raise TelephonyError("empty_audio", "the request body has 0 bytes of audio.")
     if name is None or name in CONTAINER_ENCODINGS:
