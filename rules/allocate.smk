@@ -55,7 +55,7 @@ rule gold:
         mem_mb=500,
         runtime=10,
     params:
-        settings=steps.encode(steps.publish(CFG)),
+        settings=lambda wc: steps.encode(steps.publish(CFG)),
     script:
         "../scripts/publish.py"
 

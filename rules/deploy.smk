@@ -50,7 +50,7 @@ rule rollback:
         mem_mb=500,
         runtime=10,
     params:
-        engine=config.get("engine"),
+        engine=lambda wc: config.get("engine"),
     script:
         "../scripts/deploy_rollback.py"
 

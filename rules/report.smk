@@ -56,7 +56,7 @@ rule report_datasets:
         mem_mb=1000,
         runtime=10,
     params:
-        settings=steps.encode(steps.report_datasets(CFG)),
+        settings=lambda wc: steps.encode(steps.report_datasets(CFG)),
     script:
         "../scripts/report_datasets.py"
 
@@ -80,7 +80,7 @@ rule report_durations:
         mem_mb=1000,
         runtime=10,
     params:
-        settings=steps.encode(steps.report_datasets(CFG)),
+        settings=lambda wc: steps.encode(steps.report_datasets(CFG)),
     script:
         "../scripts/report_durations.py"
 
@@ -104,8 +104,8 @@ rule report_rejects:
         mem_mb=1000,
         runtime=10,
     params:
-        settings=steps.encode(steps.report_datasets(CFG)),
-        per_reason=CFG["report"]["rejects_per_reason"],
+        settings=lambda wc: steps.encode(steps.report_datasets(CFG)),
+        per_reason=lambda wc: CFG["report"]["rejects_per_reason"],
     script:
         "../scripts/report_rejects.py"
 

@@ -1,5 +1,6 @@
 """Config validation: bad configs fail before any job runs, naming the key to fix."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -153,6 +154,22 @@ def test_unknown_key_lists_allowed_keys():
     cfg["datasets"]["demo_rasa"]["colums"] = {}
     with pytest.raises(ConfigError, match="allowed keys here: .*columns"):
         config.validate(cfg)
+
+
+def test_the_production_config_plans_every_layer_offline(tmp_path):
+    """The README's production command, dry: its datasets alone (the demo's do not join), and
+    dataset text with braces in it (a description quoting data/{train,validation,test}-*)."""
+    from workflow import copy_project, snakemake
+
+    proj = copy_project(tmp_path / "prod", with_demo=False)
+    prod = config.load(ROOT / "config/production.yaml")
+    assert any("{" in str(d.get("description", "")) for d in prod["datasets"].values())
+    run = snakemake(proj, "-n", "--cores", "8", "gold/", "--configfile", "config/production.yaml")
+    out = run.stdout + run.stderr
+    jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", out.split("Job stats:")[1], re.M))
+    assert int(jobs["ingest"]) == int(jobs["merge_silver"]) == len(prod["datasets"]), jobs
+    assert jobs["gold"] == "1" and int(jobs["standardize"]) > 100, jobs
+    assert "demo_" not in out
 
 
 def test_snakemake_refuses_bad_config_before_any_job(tmp_path):

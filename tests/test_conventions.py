@@ -42,6 +42,29 @@ def test_every_rule_declares_log_threads_resources_and_conda():
             assert directive in block, f"rule {name} lacks {directive}"
 
 
+def test_params_carrying_config_text_are_functions():
+    """Snakemake formats a plain-string param with the job's wildcards: a config value holding
+    braces (production.yaml's ``data/{train,validation,test}-*``) stopped the DAG with a
+    WildcardError. A function's result is passed as it is."""
+    import re
+
+    offenders = []
+    for path in sorted((ROOT / "rules").glob("*.smk")):
+        in_params = False
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            stripped = line.strip()
+            if stripped == "params:":
+                in_params, indent = True, len(line) - len(line.lstrip())
+                continue
+            if in_params and stripped and len(line) - len(line.lstrip()) <= indent:
+                in_params = False
+            m = re.match(r"\s*\w+=(.*)", line) if in_params else None
+            if m and re.search(r"\b(steps|CFG|config|VIEW)\b", m.group(1)):
+                if not m.group(1).lstrip().startswith("lambda"):
+                    offenders.append(f"{path.name}:{n}: {stripped}")
+    assert offenders == []
+
+
 PHASES = ["shared", "ingest", "silver", "gold", "train", "deploy", "report", "top"]
 
 
