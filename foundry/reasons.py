@@ -54,6 +54,11 @@ REGISTRY: dict[str, Reason] = {
             meaning="too few Malayalam letters, but the Latin text reads as Manglish",
             **_TEXT,
         ),
+        Reason(
+            "garbled_text",
+            meaning="holds U+FFFD replacement characters: bytes lost when it was decoded upstream",
+            **_TEXT,
+        ),
         # foundry.silver.quality
         Reason(
             "no_speech",

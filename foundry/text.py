@@ -209,6 +209,9 @@ class TextReject(Reject):
     KIND = "text reject"
 
 
+REPLACEMENT = "\ufffd"  # what a decoder puts where bytes were not valid in the encoding
+
+
 def check_text(normalized: str, min_malayalam_ratio: float) -> None:
     """Reject empty or mostly non-Malayalam text with a reason a person can act on.
 
@@ -217,6 +220,13 @@ def check_text(normalized: str, min_malayalam_ratio: float) -> None:
     """
     if not normalized:
         raise TextReject("empty_text", "text is empty after normalization")
+    if REPLACEMENT in normalized:  # a transcript with lost characters does not match its audio
+        raise TextReject(
+            "garbled_text",
+            f"{normalized.count(REPLACEMENT)} U+FFFD replacement character(s), the first at "
+            f"character {normalized.index(REPLACEMENT)}: the text was decoded from broken bytes "
+            "upstream; fix the source's encoding",
+        )
     if not any(unicodedata.category(ch)[0] in ("L", "M") for ch in normalized):
         raise TextReject("empty_text", f"no letters, only digits/punctuation: {normalized[:40]!r}")
     ratio = malayalam_ratio(normalized)

@@ -116,6 +116,12 @@ def test_check_text_reasons():
         check_text("please check my balance", 0.5)
     assert e.value.reason == "non_malayalam_text" and "min_malayalam_ratio" in e.value.detail
     check_text("എന്റെ ബാലൻസ് എത്രയാണ്", 0.5)
+    # a transcript decoded from broken bytes upstream: Malayalam enough, but not what was said
+    broken = "കേട്ടത് \ufffd വാക്യം \ufffd"
+    with pytest.raises(TextReject) as e:
+        check_text(normalize(broken), 0.5)
+    assert e.value.reason == "garbled_text"
+    assert e.value.detail.startswith("2 U+FFFD replacement character(s), the first at character 8")
 
 
 def test_cli_normalize_reads_stdin_writes_stdout():
@@ -241,7 +247,12 @@ def test_html_references_unescaped_until_stable(raw, want):
 
 
 def test_reject_reasons_listed_in_one_place():
-    assert set(TEXT_REJECT_REASONS) == {"empty_text", "non_malayalam_text", "romanised_malayalam"}
+    assert set(TEXT_REJECT_REASONS) == {
+        "empty_text",
+        "non_malayalam_text",
+        "romanised_malayalam",
+        "garbled_text",
+    }
     assert all(TEXT_REJECT_REASONS.values())
     with pytest.raises(ValueError):
         TextReject("no_such_reason", "x")

@@ -228,14 +228,17 @@ def malayalam_text(engine: str, text: str, min_ratio: float) -> None:
     except text_mod.TextReject as exc:
         if exc.reason == "empty_text":
             why = "'text' has no letters after normalization"
+        elif exc.reason == "garbled_text":
+            why = "'text' holds U+FFFD replacement characters (bytes lost in decoding)"
         else:
             share = text_mod.malayalam_ratio(normalized)
             why = f"{share:.0%} of the letters in 'text' are Malayalam, at least {min_ratio:.0%}"
             why += " must be"
             if exc.reason == "romanised_malayalam":
                 why += "; it reads as romanised Malayalam (Manglish)"
+        fix = "send it as UTF-8" if exc.reason == "garbled_text" else "send it in Malayalam script"
         raise ClientError(
-            400, exc.reason, f"{engine} serves Malayalam text: {why}; send it in Malayalam script."
+            400, exc.reason, f"{engine} serves Malayalam text: {why}; {fix}."
         ) from None
 
 

@@ -226,6 +226,13 @@ def corpus() -> list[Case]:
             400,
             "romanised_malayalam",
         ),
+        Case(
+            "text with U+FFFD",
+            "intent",
+            jbody({"text": GOOD_TEXT + " \ufffd"}),
+            400,
+            "garbled_text",
+        ),
         Case("only digits", "intent", jbody({"text": "1234 5678"}), 400, "empty_text"),
         Case("unexpected field", "intent", jbody({"text": "x", "debug": True}), 400, "bad_field"),
         Case(
