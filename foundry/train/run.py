@@ -65,39 +65,54 @@ def train_engine(settings: Train, root: str | Path = ".", threads: int = 2) -> d
     finally:
         board.close()
     counts = common.param_counts(result.model)
-    _save_adapter(root, engine, task, settings.seed, base, result)
+    # the adapter folder is staged whole (weights, telephone scores, card) and swapped in once:
+    # complete or absent, never an adapter without its card beside an old metrics.json
+    with atomic_dir(root / paths.adapter_dir(engine)) as staged:
+        _save_adapter(staged, engine, task, settings.seed, base, result)
+        metrics = {
+            **_header(ctx, task),
+            **counts,
+            **_sizes(staged, base.dir),
+            **result.metrics,
+            **({"rejected": result.rejected} if result.rejected else {}),
+            "training": result.training,
+            "wall_time_s": round(time.monotonic() - t0, 2),
+        }
+        if engines.get(engine).is_audio:  # the same test split, heard through the telephone
+            _telephone_scores(staged, engine, base.dir, rows["test"], settings.raw, labels, metrics)
+        adapter_files = _write_card(staged, engine, base, rows, metrics)
     _write_predictions(root, engine, task, [r["id"] for r in rows["test"]], result.predictions)
-    adapter_bytes = common.weights_bytes(root / paths.adapter_dir(engine))
-    base_bytes = common.weights_bytes(base.dir)
-    metrics = {
-        "engine": engine,
+    _write_record(root, engine, base, adapter_files, metrics)
+    log.info("%s: %s", engine, {k: metrics[k] for k in ("adapted", "untrained_base")})
+    return metrics
+
+
+def _header(ctx: Context, task: str) -> dict[str, Any]:
+    """What was trained, on what, how: the head of metrics.json."""
+    meta, rows = ctx.base_meta, ctx.rows
+    return {
+        "engine": ctx.engine,
         "task": task,
-        "plumbing_check": bool(base.meta.get("plumbing_check")),
+        "plumbing_check": bool(meta.get("plumbing_check")),
         "base": {
-            k: base.meta.get(k)
+            k: meta.get(k)
             for k in ("source", "repo", "revision", "family", "spec")
-            if base.meta.get(k) is not None
+            if meta.get(k) is not None
         },
-        "device": dev.type,
-        "seed": settings.seed,
-        "hyperparameters": settings.raw,
+        "device": ctx.device.type,
+        "seed": ctx.settings.seed,
+        "hyperparameters": ctx.settings.raw,
         "test_items": len(rows["test"]),
         "train_items": len(rows["train"]),
         "dev_items": len(rows["dev"]),
-        **counts,
-        "adapter_bytes": adapter_bytes,
-        "base_bytes": base_bytes,
-        "adapter_to_base_bytes": round(adapter_bytes / base_bytes, 6) if base_bytes else None,
-        **result.metrics,
-        **({"rejected": result.rejected} if result.rejected else {}),
-        "training": result.training,
-        "wall_time_s": round(time.monotonic() - t0, 2),
     }
-    if engines.get(engine).is_audio:  # the same test split, heard through the telephone
-        _telephone_scores(root, engine, base.dir, rows["test"], settings.raw, labels, metrics)
-    _write_record(root, engine, base, rows, metrics)
-    log.info("%s: %s", engine, {k: metrics[k] for k in ("adapted", "untrained_base")})
-    return metrics
+
+
+def _sizes(adapter: Path, base_dir: Path) -> dict[str, Any]:
+    adapter_bytes, base_bytes = common.weights_bytes(adapter), common.weights_bytes(base_dir)
+    ratio = round(adapter_bytes / base_bytes, 6) if base_bytes else None
+    out = {"adapter_bytes": adapter_bytes, "base_bytes": base_bytes}
+    return {**out, "adapter_to_base_bytes": ratio}
 
 
 @dataclass(frozen=True)
@@ -123,20 +138,28 @@ def _checked_base(root: Path, engine: str, task: str) -> _Base:
     return _Base(rel, base_dir, meta, files)
 
 
-def _write_record(
-    root: Path, engine: str, base: _Base, rows: dict[str, list], metrics: dict[str, Any]
-) -> None:
-    """The adapter's model card, then metrics.json with the hashes deploy checks the adapter
-    and base against (the base was hashed when it was checked: only its record file is new)."""
+def _write_card(
+    staged: Path, engine: str, base: _Base, rows: dict[str, list], metrics: dict[str, Any]
+) -> dict[str, str]:
+    """The adapter's model card into the staged folder; the folder's hashes, card included."""
     datasets = sorted({r["dataset"] for split in rows.values() for r in split if r.get("dataset")})
-    card.write(root / paths.adapter_dir(engine), engine, base.meta, base.rel, datasets, metrics)
+    card.write(staged, engine, base.meta, base.rel, datasets, metrics)
+    return integrity.tree_hashes(staged)
+
+
+def _write_record(
+    root: Path, engine: str, base: _Base, adapter_files: dict[str, str], metrics: dict[str, Any]
+) -> None:
+    """metrics.json, last, with the hashes deploy checks the adapter and base against (the base
+    was hashed when it was checked: only its record file is new)."""
     base_files = {**base.files, common.FOUNDRY_META: sha256_file(base.dir / common.FOUNDRY_META)}
-    adapter_files = integrity.tree_hashes(root / paths.adapter_dir(engine))
     metrics["artifacts"] = {"adapter": adapter_files, "base": base_files}
     write_json(root / paths.metrics(engine), metrics)
 
 
-def _save_adapter(root: Path, engine: str, task: str, seed: int, base: _Base, result: Any) -> None:
+def _save_adapter(
+    folder: Path, engine: str, task: str, seed: int, base: _Base, result: Any
+) -> None:
     meta = {
         "engine": engine,
         "task": task,
@@ -145,12 +168,11 @@ def _save_adapter(root: Path, engine: str, task: str, seed: int, base: _Base, re
         "plumbing_check": bool(base.meta.get("plumbing_check")),
         **result.meta,
     }
-    with atomic_dir(root / paths.adapter_dir(engine)) as tmp:
-        result.model.save_pretrained(str(tmp), save_embedding_layers=False)
-        common.canonical_adapter_config(tmp)
-        for proc in result.processors:
-            proc.save_pretrained(str(tmp))
-        write_json(tmp / common.FOUNDRY_META, meta)
+    result.model.save_pretrained(str(folder), save_embedding_layers=False)
+    common.canonical_adapter_config(folder)
+    for proc in result.processors:
+        proc.save_pretrained(str(folder))
+    write_json(folder / common.FOUNDRY_META, meta)
 
 
 def _write_predictions(
@@ -166,7 +188,7 @@ def _write_predictions(
 
 
 def _telephone_scores(
-    root: Path,
+    adapter: Path,
     engine: str,
     base_dir: Path,
     test: list[dict[str, Any]],
@@ -177,7 +199,7 @@ def _telephone_scores(
     """The saved adapter on the test split through the telephone channel (metrics["telephone"])."""
     from foundry.train import infer
 
-    predictor = infer.load_predictor(engine, str(root / paths.adapter_dir(engine)), str(base_dir))
+    predictor = infer.load_predictor(engine, str(adapter), str(base_dir))
     metrics["telephone"] = channel.telephone_scores(
         engine, predictor, test, raw, labels.get("labels")
     )

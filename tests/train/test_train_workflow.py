@@ -150,6 +150,28 @@ def test_training_is_deterministic(project):
     assert (project / paths.test_predictions("intent")).read_bytes() == preds
 
 
+def test_a_training_that_fails_before_its_record_leaves_the_adapter_as_it_was(project, monkeypatch):
+    """The adapter folder is staged whole (weights, card, telephone scores) and swapped in once:
+    a failure on the way leaves the last complete adapter and its metrics.json, never a mix."""
+    from foundry import config, steps
+    from foundry.train import run
+
+    adapter = project / paths.adapter_dir("intent")
+    before = {p.name: p.read_bytes() for p in sorted(adapter.iterdir())}
+    metrics = (project / paths.metrics("intent")).read_bytes()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the card could not be written")
+
+    monkeypatch.setattr(run.card, "write", broken)
+    settings = steps.train(config.load(project / "config/config.yaml"), "intent")
+    with pytest.raises(RuntimeError, match="card could not be written"):
+        run.train_engine(settings, project, threads=2)
+    assert {p.name: p.read_bytes() for p in sorted(adapter.iterdir())} == before
+    assert (project / paths.metrics("intent")).read_bytes() == metrics
+    assert [p.name for p in adapter.parent.iterdir() if p.name.startswith(".tmp-")] == []
+
+
 def test_adapters_load_with_plain_peft_from_anywhere(project, tmp_path):
     """A fresh interpreter that never imports foundry, in another folder, loads each audio
     adapter on its base with transformers + peft alone; the card names base, data, licence."""
