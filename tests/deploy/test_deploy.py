@@ -193,6 +193,36 @@ def test_a_kill_between_production_and_history_never_rolls_back_to_the_wrong_one
     assert len(late) == 1 and late[0]["candidate"] == now
 
 
+def test_an_event_appended_while_another_is_being_written_is_kept(tmp_path, monkeypatch):
+    """A deploy job and a `foundry rollback` appending at the same moment keep both events."""
+    real = registry.json.dumps
+    fired: list[bool] = []
+
+    def dumps(obj, *args, **kwargs):
+        if isinstance(obj, dict) and obj.get("event") == "outer" and not fired:
+            fired.append(True)  # another writer appends while this one is under way
+            registry.append_history(tmp_path, "intent", {"event": "inner"})
+        return real(obj, *args, **kwargs)
+
+    registry.append_history(tmp_path, "intent", {"event": "first"})
+    monkeypatch.setattr(registry.json, "dumps", dumps)
+    registry.append_history(tmp_path, "intent", {"event": "outer"})
+    monkeypatch.setattr(registry.json, "dumps", real)
+    events = [e["event"] for e in registry.history(tmp_path, "intent")]
+    assert fired and events == ["first", "inner", "outer"]
+
+
+def test_a_torn_history_line_is_no_event_and_the_next_append_cuts_it(tmp_path):
+    registry.append_history(tmp_path, "intent", {"event": "first"})
+    log = tmp_path / paths.deploy_history("intent")
+    with open(log, "ab") as fh:  # a crash in the middle of the next line
+        fh.write(b'{"event": "prom')
+    assert [e["event"] for e in registry.history(tmp_path, "intent")] == ["first"]
+    registry.append_history(tmp_path, "intent", {"event": "second"})
+    assert [e["event"] for e in registry.history(tmp_path, "intent")] == ["first", "second"]
+    assert log.read_bytes().endswith(b"\n") and log.read_bytes().count(b"\n") == 2
+
+
 def test_a_bad_copy_never_stays_in_the_registry(tmp_path, monkeypatch):
     rows = fakes.items(9)
     base = tmp_path / "models/intent/base"
