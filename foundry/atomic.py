@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -22,6 +24,7 @@ from typing import IO, Any
 from foundry.errors import UserError
 
 TMP_PREFIX = ".tmp-"
+log = logging.getLogger("foundry.atomic")
 _FULL = (errno.ENOSPC, errno.EDQUOT)
 _DENIED = (errno.EACCES, errno.EPERM, errno.EROFS)
 
@@ -162,6 +165,41 @@ def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
         if (err := _write_error(target, exc)) is not None:
             raise err from exc
         raise
+
+
+def append_line(path: str | os.PathLike[str], line: bytes, *, durable: bool = False) -> None:
+    """Append one whole line to an append-only log (history.jsonl, a shadow log).
+
+    O_APPEND under an exclusive lock, so writers in other threads or processes never lose or
+    interleave a line; a torn last line a crash left behind is cut off first; a short write
+    (full disk) raises. ``durable``: fsync before returning.
+    """
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(p, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # released when fd is closed
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            os.ftruncate(fd, os.pread(fd, size, 0).rfind(b"\n") + 1)
+        if os.write(fd, line) != len(line):
+            raise OSError(f"short write to {p} (disk full?); the line was not recorded")
+        if durable:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def read_lines(path: str | os.PathLike[str]) -> list[bytes]:
+    """The whole, non-empty lines of an append-only log (none when it does not exist); a last
+    line without its newline is a write cut short (a full disk, a killed writer), left out."""
+    p = Path(path)
+    if not p.exists():
+        return []
+    *whole, torn = p.read_bytes().split(b"\n")
+    if torn:
+        log.warning("%s: its last line has no newline (a write cut short); left out", p)
+    return [line for line in whole if line]
 
 
 def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:

@@ -20,10 +20,8 @@ production points at. Bases are shared between candidates by content hash.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
-import os
 import shutil
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -202,33 +200,17 @@ def production_candidate(root: str | Path, engine: str) -> Candidate | None:
 
 
 def history(root: str | Path, engine: str) -> list[dict[str, Any]]:
-    """The events in order; a last line without its newline (a write cut short) is not one."""
-    p = Path(root) / paths.deploy_history(engine)
-    if not p.exists():
-        return []
-    *whole, _torn = p.read_bytes().split(b"\n")
-    return [json.loads(line.decode("utf-8")) for line in whole if line]
+    """The events in order (a torn last line from a crash is not one: atomic.read_lines)."""
+    lines = atomic.read_lines(Path(root) / paths.deploy_history(engine))
+    return [json.loads(line.decode("utf-8")) for line in lines]
 
 
 def append_history(root: str | Path, engine: str, event: dict[str, Any]) -> None:
-    """Append one event line, under an exclusive lock on the file: a deploy job and a
-    `foundry rollback` at the same moment both keep their event (a read, then a rewrite of the
-    whole file, lost one of them). A torn last line left by a crash is cut off first."""
-    p = Path(root) / paths.deploy_history(engine)
-    p.parent.mkdir(parents=True, exist_ok=True)
+    """Append one event line (atomic.append_line): a deploy job and a `foundry rollback` at the
+    same moment both keep their event (a read, then a rewrite of the whole file, lost one)."""
     line = json.dumps({"engine": engine, "time": now(), **event}, sort_keys=True)
-    data = line.encode("utf-8") + b"\n"
-    fd = os.open(p, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)  # released when fd is closed
-        size = os.fstat(fd).st_size
-        if size and os.pread(fd, 1, size - 1) != b"\n":
-            os.ftruncate(fd, os.pread(fd, size, 0).rfind(b"\n") + 1)
-        if os.write(fd, data) != len(data):
-            raise OSError(f"short write to {p} (disk full?); the event was not recorded")
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    path = Path(root) / paths.deploy_history(engine)
+    atomic.append_line(path, line.encode("utf-8") + b"\n", durable=True)
 
 
 def _write_production(

@@ -25,7 +25,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import socket
 import threading
 import time
@@ -43,7 +42,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
-from foundry import paths
+from foundry import atomic, paths
 from foundry.deploy import body as request_body
 from foundry.deploy import callio, memory, models, monitoring, registry, request_audio
 from foundry.deploy.batching import Batcher, BatchSettings
@@ -336,16 +335,10 @@ class EngineSlot:
             self._cv.notify_all()
 
     def _write(self, shadow: Shadow, record: dict[str, Any]) -> None:
-        """One whole line per os.write on an O_APPEND descriptor: lines never interleave."""
+        """One whole line per record (atomic.append_line): lines never interleave."""
         line = (json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
         with self._log_lock:
-            shadow.log_path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(shadow.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-            try:
-                if os.write(fd, line) != len(line):  # a full disk: a torn line, say so
-                    raise OSError(f"short write to {shadow.log_path} (disk full?)")
-            finally:
-                os.close(fd)
+            atomic.append_line(shadow.log_path, line)
         self._clear("shadow_log")
 
     def drain(self, timeout: float = 60.0) -> bool:

@@ -14,12 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from foundry import engines
+from foundry import atomic, engines
 from foundry.deploy import gate, models
 from foundry.deploy.serve import mirrored
 from foundry.train import metrics
-
-log = logging.getLogger("foundry.shadow")
 
 
 def plan_requests(
@@ -75,15 +73,8 @@ def replay(
 
 
 def read_log(path: str | Path) -> list[dict[str, Any]]:
-    """The shadow log's records; a last line without its newline is a write cut short (a full
-    disk, a killed service) and is left out, every other line must parse."""
-    p = Path(path)
-    if not p.exists():
-        return []
-    *whole, torn = p.read_bytes().split(b"\n")
-    if torn:
-        log.warning("%s: its last line has no newline (a write cut short); left out", p)
-    return [json.loads(line.decode("utf-8")) for line in whole if line]
+    """The shadow log's records (a torn last line is left out, every other line must parse)."""
+    return [json.loads(line.decode("utf-8")) for line in atomic.read_lines(path)]
 
 
 def agreement(engine: str, a: list[str], b: list[str]) -> float | None:
